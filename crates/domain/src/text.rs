@@ -1,0 +1,201 @@
+//! User-supplied text that has passed its rules. A value of these types is always valid: the
+//! only way in is `parse`, which trims and checks length (counted in characters, not bytes).
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    #[error("{field} is required")]
+    Empty { field: &'static str },
+    #[error("{field} must be at most {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error("{field} contains control characters")]
+    ControlCharacters { field: &'static str },
+    #[error("{field} must not contain path separators")]
+    PathSeparator { field: &'static str },
+}
+
+/// A video title: trimmed, 1–150 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    pub const MAX_CHARS: usize = 150;
+
+    pub fn parse(raw: &str) -> Result<Self, TextError> {
+        let field = "title";
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(TextError::Empty { field });
+        }
+        if trimmed.chars().count() > Self::MAX_CHARS {
+            return Err(TextError::TooLong {
+                field,
+                max: Self::MAX_CHARS,
+            });
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err(TextError::ControlCharacters { field });
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A video description: trimmed, up to 5 000 characters, may be empty; newlines and tabs are
+/// allowed, other control characters are not.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Description(String);
+
+impl Description {
+    pub const MAX_CHARS: usize = 5000;
+
+    pub fn parse(raw: &str) -> Result<Self, TextError> {
+        let field = "description";
+        let trimmed = raw.trim();
+        if trimmed.chars().count() > Self::MAX_CHARS {
+            return Err(TextError::TooLong {
+                field,
+                max: Self::MAX_CHARS,
+            });
+        }
+        if trimmed
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+        {
+            return Err(TextError::ControlCharacters { field });
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The name of an uploaded file: 1–255 bytes, no path separators, no control characters, not
+/// `.` or `..`. It is shown back to its owner and never used as a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileName(String);
+
+impl FileName {
+    pub const MAX_BYTES: usize = 255;
+
+    pub fn parse(raw: &str) -> Result<Self, TextError> {
+        let field = "file_name";
+        if raw.trim().is_empty() {
+            return Err(TextError::Empty { field });
+        }
+        if raw.len() > Self::MAX_BYTES {
+            return Err(TextError::TooLong {
+                field,
+                max: Self::MAX_BYTES,
+            });
+        }
+        if raw.chars().any(char::is_control) {
+            return Err(TextError::ControlCharacters { field });
+        }
+        if raw.contains(['/', '\\']) || raw == "." || raw == ".." {
+            return Err(TextError::PathSeparator { field });
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A display name: trimmed, 1–100 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(raw: &str) -> Result<Self, TextError> {
+        let field = "display_name";
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(TextError::Empty { field });
+        }
+        if trimmed.chars().count() > Self::MAX_CHARS {
+            return Err(TextError::TooLong {
+                field,
+                max: Self::MAX_CHARS,
+            });
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err(TextError::ControlCharacters { field });
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+macro_rules! display_as_str {
+    ($($name:ident),*) => {$(
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )*};
+}
+display_as_str!(Title, Description, FileName, DisplayName);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_title_is_trimmed() {
+        assert_eq!(Title::parse("  Hello  ").unwrap().as_str(), "Hello");
+    }
+
+    #[test]
+    fn an_empty_or_blank_title_is_refused() {
+        assert_eq!(
+            Title::parse("   "),
+            Err(TextError::Empty { field: "title" })
+        );
+    }
+
+    #[test]
+    fn a_title_of_150_characters_is_accepted_and_151_refused() {
+        assert!(Title::parse(&"é".repeat(150)).is_ok());
+        assert!(matches!(
+            Title::parse(&"é".repeat(151)),
+            Err(TextError::TooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn a_title_with_control_characters_is_refused() {
+        assert!(Title::parse("a\u{0}b").is_err());
+        assert!(Title::parse("a\nb").is_err());
+    }
+
+    #[test]
+    fn descriptions_may_be_empty_and_multiline() {
+        assert_eq!(Description::parse("").unwrap().as_str(), "");
+        assert!(Description::parse("line one\nline two").is_ok());
+        assert!(Description::parse(&"x".repeat(5001)).is_err());
+    }
+
+    #[test]
+    fn file_names_refuse_paths_and_control_characters() {
+        assert!(FileName::parse("clip.mp4").is_ok());
+        for bad in ["../x.mp4", "a/b.mp4", "a\\b.mp4", "..", "a\nb.mp4", ""] {
+            assert!(FileName::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(FileName::parse(&"a".repeat(256)).is_err());
+        assert!(FileName::parse(&"a".repeat(255)).is_ok());
+    }
+}

@@ -1,0 +1,213 @@
+//! reelshare's media pipeline: it turns an uploaded file on local disk into a typed [`Probe`]
+//! and two JPEG thumbnails. It knows files and codecs, never HTTP, databases or object stores.
+//!
+//! INTERFACE CONTRACT (used by `store`/`server`; keep these names and shapes):
+//! - `Pipeline::new(MediaConfig) -> Pipeline`
+//! - `Pipeline::process(&self, path: &Path) -> Result<Processed, MediaError>` (async; CPU work
+//!   runs on the blocking pool; ffmpeg/ffprobe subprocesses have a timeout and kill_on_drop)
+//! - `Pipeline::ffmpeg_available(&self) -> bool`
+//!
+//! # Layout
+//! - `sniff`: recognises the file kind from its first bytes (video container or not).
+//! - `isobmff`: walks top-level MP4 boxes with seeks; returns only `ftyp` + `moov` bytes.
+//! - `mp4_track`: mp4parse → probe, `avcC`, per-sample table of the video track.
+//! - `avc`: `avcC` and length-prefixed samples → Annex B.
+//! - `h264_decode`: openh264 without auto-flush; returns the picture of one tagged sample.
+//! - `frame`: YUV 4:2:0 picture, uniformity test, YUV → RGB.
+//! - `thumbnail`: rotate, fit 360×200 / 720×1280, JPEG.
+//! - `builtin`: the pure-Rust pipeline and its frame choice; hands other files to ffmpeg.
+//! - `ffmpeg`: locating and running ffmpeg/ffprobe with timeouts.
+//! - `ffprobe`: ffprobe JSON → [`Probe`].
+
+mod avc;
+mod builtin;
+mod ffmpeg;
+mod ffprobe;
+mod frame;
+mod h264_decode;
+mod isobmff;
+mod mp4_track;
+mod sniff;
+mod thumbnail;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How the pipeline finds ffmpeg/ffprobe.
+#[derive(Debug, Clone)]
+pub enum FfmpegMode {
+    /// Use `ffmpeg`/`ffprobe` from PATH when present.
+    Auto,
+    /// Never use ffmpeg: only the built-in MP4/H.264 pipeline.
+    Disabled,
+    /// Use the binaries in this directory.
+    Dir(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    pub ffmpeg: FfmpegMode,
+    /// Limit for one ffmpeg/ffprobe run.
+    pub subprocess_timeout: Duration,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            ffmpeg: FfmpegMode::Auto,
+            subprocess_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    Mp4,
+    WebM,
+    Ogg,
+    Mpeg,
+    Other,
+}
+
+/// What the probe learned about a video file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    pub container: Container,
+    /// e.g. "h264", "hevc", "vp9".
+    pub video_codec: String,
+    pub duration_seconds: f64,
+    /// Display size, after rotation.
+    pub width: u32,
+    pub height: u32,
+    /// Clockwise rotation from the track matrix: 0, 90, 180 or 270.
+    pub rotation_degrees: u16,
+    /// e.g. "video/mp4", "video/webm".
+    pub mime_type: String,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Jpeg {
+    pub bytes: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Shows the size, not the bytes: a thumbnail in a log or a failed assertion would otherwise
+/// print tens of thousands of numbers.
+impl std::fmt::Debug for Jpeg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jpeg")
+            .field("bytes", &format_args!("<{} bytes>", self.bytes.len()))
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .finish()
+    }
+}
+
+/// A frame from about a third of the way in, in two sizes.
+#[derive(Debug, Clone)]
+pub struct Thumbnails {
+    /// Fits within 360×200 (lists, the Video API), never upscaled.
+    pub small: Jpeg,
+    /// Fits within 720×1280 (the Creator API), never upscaled.
+    pub large: Jpeg,
+}
+
+#[derive(Debug, Clone)]
+pub struct Processed {
+    pub probe: Probe,
+    pub thumbnails: Thumbnails,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// Not a video at all (text, image, random bytes).
+    #[error("not a video: {0}")]
+    NotAVideo(String),
+    /// A video, but a format/codec this instance cannot process (e.g. WebM without ffmpeg).
+    #[error("unsupported video type: {0}")]
+    Unsupported(String),
+    /// Looks like a video but is truncated or broken.
+    #[error("corrupted or invalid file: {0}")]
+    Corrupt(String),
+    #[error("{tool} timed out after {after:?}")]
+    Timeout { tool: &'static str, after: Duration },
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Probes uploaded files and renders their thumbnails. Cheap to share behind an `Arc`.
+pub struct Pipeline {
+    config: MediaConfig,
+    /// Located once at construction; `None` when disabled or not installed.
+    ffmpeg: Option<ffmpeg::FfmpegTools>,
+}
+
+impl Pipeline {
+    pub fn new(config: MediaConfig) -> Self {
+        let ffmpeg = ffmpeg::FfmpegTools::locate(&config.ffmpeg);
+        Self { config, ffmpeg }
+    }
+
+    pub fn ffmpeg_available(&self) -> bool {
+        self.ffmpeg.is_some()
+    }
+
+    /// Validates and probes the file at `path` and renders both thumbnails: MP4/MOV with
+    /// H.264 in-process, everything else through ffmpeg when it is available.
+    pub async fn process(&self, path: &Path) -> Result<Processed, MediaError> {
+        let owned_path = path.to_path_buf();
+        let outcome = tokio::task::spawn_blocking(move || {
+            // The parsers are written not to panic on hostile input; this is the last line.
+            std::panic::catch_unwind(|| {
+                builtin::process_file(&owned_path, builtin::FrameChoice::NearestKeyframe)
+            })
+            .unwrap_or_else(|_| {
+                Err(MediaError::Corrupt(
+                    "the file crashed the media parser".into(),
+                ))
+            })
+        })
+        .await
+        .map_err(|e| MediaError::Io(std::io::Error::other(format!("media task failed: {e}"))))??;
+
+        match outcome {
+            builtin::BuiltinOutcome::Done(processed) => Ok(processed),
+            builtin::BuiltinOutcome::NeedsFfmpeg(handoff) => match &self.ffmpeg {
+                Some(tools) => self.process_with_ffmpeg(tools, path, handoff).await,
+                None => Err(handoff.error_without_ffmpeg),
+            },
+        }
+    }
+
+    async fn process_with_ffmpeg(
+        &self,
+        tools: &ffmpeg::FfmpegTools,
+        path: &Path,
+        handoff: builtin::FfmpegHandoff,
+    ) -> Result<Processed, MediaError> {
+        let timeout = self.config.subprocess_timeout;
+        let probe = match handoff.probe {
+            Some(probe) => probe,
+            None => {
+                let json = tools.probe_json(path, timeout).await?;
+                ffprobe::parse_ffprobe_json(&json, handoff.container)?
+            }
+        };
+        // ffmpeg auto-rotates, so it is asked for the display-oriented large size directly.
+        let size = thumbnail::fit_within((probe.width, probe.height), thumbnail::LARGE_BOUNDS);
+        let at = probe.duration_seconds / 3.0;
+        let frame = match tools.frame_at(path, at, size, timeout).await {
+            Err(MediaError::Corrupt(_)) if at > 0.0 => {
+                tools.frame_at(path, 0.0, size, timeout).await?
+            }
+            other => other?,
+        };
+        let thumbnails = tokio::task::spawn_blocking(move || thumbnail::render(frame, 0))
+            .await
+            .map_err(|e| {
+                MediaError::Io(std::io::Error::other(format!("thumbnail task failed: {e}")))
+            })??;
+        Ok(Processed { probe, thumbnails })
+    }
+}

@@ -1,0 +1,20 @@
+//! The whole HTTP application as one `Router`, separate from serving it so tests can drive it
+//! directly. Every request is logged as a structured span (method, path, status, latency).
+
+use axum::Router;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::creator_api;
+use crate::state::AppState;
+
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(creator_api::router())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}

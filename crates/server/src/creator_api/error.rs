@@ -1,0 +1,97 @@
+//! Everything that can go wrong in the Creator API, and the one place it becomes a response:
+//! `{"error": "<what is wrong>"}` with the right status. Internal errors are logged and answered
+//! with a generic message; their details never reach the client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use store::StoreError;
+
+use crate::auth::AuthError;
+use crate::ingest::IngestError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreatorApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("file exceeds the maximum size of {limit} bytes")]
+    PayloadTooLarge { limit: u64 },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    UnprocessableMedia(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl IntoResponse for CreatorApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnprocessableMedia(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Internal(detail) => {
+                tracing::error!(%detail, "creator API internal error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        (status, Json(json!({ "error": self.to_string() }))).into_response()
+    }
+}
+
+impl From<StoreError> for CreatorApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::NotFound,
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<AuthError> for CreatorApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Store(store) => store.into(),
+            other => Self::Unauthorized(other.to_string()),
+        }
+    }
+}
+
+impl From<IngestError> for CreatorApiError {
+    fn from(error: IngestError) -> Self {
+        match error {
+            IngestError::TooLarge { limit } => Self::PayloadTooLarge { limit },
+            IngestError::FieldTooLong { .. } | IngestError::Client(_) => {
+                Self::BadRequest(error.to_string())
+            }
+            IngestError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<media::MediaError> for CreatorApiError {
+    fn from(error: media::MediaError) -> Self {
+        use media::MediaError::*;
+        match error {
+            NotAVideo(why) => Self::UnsupportedMediaType(format!("not a video file: {why}")),
+            Unsupported(why) => {
+                Self::UnsupportedMediaType(format!("unsupported video type: {why}"))
+            }
+            Corrupt(why) => {
+                Self::UnprocessableMedia(format!("corrupted or invalid video file: {why}"))
+            }
+            Timeout { .. } | Io(_) => Self::Internal(error.to_string()),
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Reading the Creator API's integer ids from query strings, with this surface's 400 errors
+//! for a missing or non-integer value.
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use domain::ids::{AccountId, VideoId};
+
+use super::error::CreatorApiError;
+
+/// The query string as name → value; a malformed query string is a 400 in this API's shape.
+pub struct Params(HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = CreatorApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(map) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| CreatorApiError::BadRequest("malformed query string".into()))?;
+        Ok(Self(map))
+    }
+}
+
+impl Params {
+    fn positive_integer(&self, name: &str) -> Result<i64, CreatorApiError> {
+        let raw = self.0.get(name).ok_or_else(|| {
+            CreatorApiError::BadRequest(format!("missing query parameter {name}"))
+        })?;
+        parse_positive_integer(name, raw)
+    }
+
+    pub fn video_id(&self) -> Result<VideoId, CreatorApiError> {
+        self.positive_integer("video_id").map(VideoId::new)
+    }
+
+    pub fn creator_id(&self) -> Result<AccountId, CreatorApiError> {
+        self.positive_integer("creator_id").map(AccountId::new)
+    }
+}
+
+pub fn parse_positive_integer(name: &str, raw: &str) -> Result<i64, CreatorApiError> {
+    match raw.trim().parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(CreatorApiError::BadRequest(format!(
+            "{name} must be a positive integer"
+        ))),
+    }
+}

@@ -1,0 +1,158 @@
+//! The Creator API's video reads: the bytes (`/get-video`, with ranges and ETags), the
+//! thumbnail, one video's data, and a creator's videos and thumbnails. Visibility follows the
+//! domain rule: other callers see listed public videos only; an owner who sends their token
+//! also sees their private videos and drafts. Anything else is a plain 404.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use domain::ids::{AccountId, VideoId};
+use domain::video::{Video, Visibility};
+use store::media_store::MediaObject;
+use store::{accounts, videos};
+
+use super::error::CreatorApiError;
+use super::json::{Thumbnail, ThumbnailList, VideoData};
+use super::query::Params;
+use crate::auth;
+use crate::state::AppState;
+use crate::streaming;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/get-video", get(get_video))
+        .route("/get-video-thumbnail", get(get_video_thumbnail))
+        .route("/get-video-data", get(get_video_data))
+        .route("/get-all-videos-data", get(get_all_videos_data))
+        .route("/get-all-videos-thumbnails", get(get_all_videos_thumbnails))
+}
+
+async fn viewer(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<AccountId>, CreatorApiError> {
+    Ok(auth::optional_account(state, headers)
+        .await?
+        .map(|account| account.id))
+}
+
+/// The video if `viewer` may see it; otherwise not found.
+async fn visible_video(
+    state: &AppState,
+    id: VideoId,
+    viewer: Option<AccountId>,
+) -> Result<Video, CreatorApiError> {
+    let video = videos::find_video(state.pool(), id).await?;
+    match video.visibility_for(viewer) {
+        Visibility::Visible => Ok(video),
+        Visibility::Private | Visibility::Hidden => Err(CreatorApiError::NotFound),
+    }
+}
+
+/// A creator's videos that `viewer` may see, oldest first; 404 for an unknown creator.
+async fn visible_videos_of(
+    state: &AppState,
+    params: &Params,
+    headers: &HeaderMap,
+) -> Result<Vec<Video>, CreatorApiError> {
+    let creator_id = params.creator_id()?;
+    let viewer = viewer(state, headers).await?;
+    accounts::find_account(state.pool(), creator_id).await?;
+    let all = videos::list_account_videos(state.pool(), creator_id).await?;
+    Ok(all
+        .into_iter()
+        .filter(|v| v.visibility_for(viewer) == Visibility::Visible)
+        .collect())
+}
+
+async fn get_video(
+    State(state): State<AppState>,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Response, CreatorApiError> {
+    let video = visible_video(&state, params.video_id()?, viewer(&state, &headers).await?).await?;
+    let response = streaming::serve(
+        &state.media,
+        &video.hash_id,
+        MediaObject::Original,
+        &video.content_type,
+        &headers,
+    )
+    .await?;
+    Ok(response)
+}
+
+async fn get_video_thumbnail(
+    State(state): State<AppState>,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Response, CreatorApiError> {
+    let video = visible_video(&state, params.video_id()?, viewer(&state, &headers).await?).await?;
+    let jpeg = state
+        .media
+        .get_bytes(&video.hash_id, MediaObject::LargeThumbnail)
+        .await?;
+    Ok((
+        [
+            (CONTENT_TYPE, "image/jpeg"),
+            (CACHE_CONTROL, "private, max-age=3600"),
+        ],
+        jpeg,
+    )
+        .into_response())
+}
+
+async fn video_data(state: &AppState, video: &Video) -> Result<VideoData, CreatorApiError> {
+    let stats = videos::video_stats(state.pool(), video.id).await?;
+    Ok(VideoData::new(
+        video,
+        &stats,
+        state.projection.payout(video.id),
+    ))
+}
+
+async fn get_video_data(
+    State(state): State<AppState>,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Json<VideoData>, CreatorApiError> {
+    let video = visible_video(&state, params.video_id()?, viewer(&state, &headers).await?).await?;
+    Ok(Json(video_data(&state, &video).await?))
+}
+
+async fn get_all_videos_data(
+    State(state): State<AppState>,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Json<Vec<VideoData>>, CreatorApiError> {
+    let mut rows = Vec::new();
+    for video in visible_videos_of(&state, &params, &headers).await? {
+        rows.push(video_data(&state, &video).await?);
+    }
+    Ok(Json(rows))
+}
+
+async fn get_all_videos_thumbnails(
+    State(state): State<AppState>,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Json<ThumbnailList>, CreatorApiError> {
+    let mut images = Vec::new();
+    for video in visible_videos_of(&state, &params, &headers).await? {
+        let jpeg = state
+            .media
+            .get_bytes(&video.hash_id, MediaObject::LargeThumbnail)
+            .await?;
+        images.push(Thumbnail {
+            content_type: "image/jpeg",
+            data_uri: format!("data:image/jpeg;base64,{}", STANDARD.encode(&jpeg)),
+            video_id: video.id.get(),
+        });
+    }
+    Ok(Json(ThumbnailList { images, ok: true }))
+}

@@ -1,0 +1,33 @@
+//! reelshare's HTTP server: the Creator API and the Video API, two thin adapters over one
+//! domain, plus the `reelshare` binary's subcommands.
+//!
+//! # Layout
+//! - [`settings`]: layered configuration (defaults → file → `REELSHARE_*` env → flags).
+//! - [`startup`]: opening the database and media store, seeding, background tasks, serving.
+//! - [`app`]: the router: both surfaces, request logging.
+//! - [`state`]: what handlers share.
+//! - [`creator_api`]: the Creator API surface (its JSON and `{"error"}` shape).
+//! - [`auth`]: passwords, bearer tokens, who is calling.
+//! - [`ingest`]: streaming an upload to staging under the size limit.
+//! - [`publishing`]: storing a processed upload (bytes, then row; all or nothing).
+//! - [`streaming`]: serving stored bytes with ranges and ETags.
+//! - [`scoring`], [`projection`]: metrics and the open period's projected payouts.
+//! - [`signing`]: HMAC-signed links.
+//! - [`clock`], [`timefmt`]: time, injected and formatted.
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+mod creator_api;
+pub mod ingest;
+pub mod projection;
+pub mod publishing;
+pub mod scoring;
+pub mod settings;
+pub mod signing;
+pub mod startup;
+pub mod state;
+pub mod streaming;
+pub mod timefmt;
+
+pub use startup::{build_state, run};

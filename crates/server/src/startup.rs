@@ -1,0 +1,117 @@
+//! Start-up: open the database (migrating it) and the media store, seed the default creator
+//! on an empty database, clear staging files left by a crash, start background tasks, and
+//! serve until shutdown. Nothing existing is ever wiped.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use domain::allocation::AllocationParams;
+use store::accounts::{self, NewAccount, Role};
+use store::{Database, MediaStore};
+use tokio::net::TcpListener;
+
+use crate::app::app;
+use crate::clock::Clock;
+use crate::projection::Projection;
+use crate::publishing::new_user_id;
+use crate::settings::Settings;
+use crate::signing::Signer;
+use crate::state::AppState;
+
+/// Builds the application state for `settings` with the given clock.
+pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+    clear_staging(&settings).context("clearing the staging directory")?;
+    let db = Database::connect(&settings.database_url)
+        .await
+        .context("connecting to the database")?;
+    db.migrate().await.context("migrating the database")?;
+    seed_default_creator(&db, &settings, clock.as_ref())
+        .await
+        .context("seeding the default creator")?;
+    let media = MediaStore::local(&settings.media_dir(), &settings.staging_dir())
+        .context("opening the media directory")?;
+    let signer = Signer::load_or_create(&settings.data_dir.join("signing.key"))
+        .context("loading the signing key")?;
+    let pipeline = media::Pipeline::new(settings.media.clone());
+    Ok(AppState {
+        db,
+        media,
+        pipeline: Arc::new(pipeline),
+        settings: Arc::new(settings),
+        clock,
+        signer: Arc::new(signer),
+        projection: Arc::new(Projection::default()),
+    })
+}
+
+/// Staging files belong to uploads in flight; at start-up none is, so any left are from a
+/// crash and are removed.
+fn clear_staging(settings: &Settings) -> std::io::Result<()> {
+    let dir = settings.staging_dir();
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_file()) {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn seed_default_creator(
+    db: &Database,
+    settings: &Settings,
+    clock: &dyn Clock,
+) -> anyhow::Result<()> {
+    let Some(name) = &settings.default_creator_name else {
+        return Ok(());
+    };
+    if accounts::count_accounts(db.pool()).await? > 0 {
+        return Ok(());
+    }
+    let public_id = new_user_id();
+    let id = accounts::insert_account(
+        db.pool(),
+        NewAccount {
+            public_id: &public_id,
+            username: None,
+            password_hash: None,
+            display_name: name,
+            role: Role::User,
+            created_at: clock.now().as_micros(),
+        },
+    )
+    .await?;
+    tracing::info!(creator_id = %id, %name, "created the default creator");
+    Ok(())
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, with the background tasks.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let refresher = tokio::spawn(refresh_projection_forever(state.clone()));
+    tracing::info!(address = %listener.local_addr()?, "reelshare listening");
+    let served = axum::serve(listener, app(state.clone()))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    refresher.abort();
+    state.db.close().await;
+    served.context("serving HTTP")
+}
+
+async fn refresh_projection_forever(state: AppState) {
+    let params = AllocationParams::default();
+    let mut ticker = tokio::time::interval(state.settings.projection_refresh);
+    loop {
+        ticker.tick().await;
+        if let Err(error) = state.projection.refresh(state.pool(), &params).await {
+            tracing::warn!(%error, "could not refresh the payout projection");
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Accounts, their bearer tokens and the follower counts shown in the Creator API. An account
+//! is both a creator (integer id) and a Video API user (public id).
+
+use domain::ids::{AccountId, UserId};
+use sqlx::{AnyPool, FromRow};
+
+use crate::StoreError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    User,
+    Moderator,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Moderator => "moderator",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: AccountId,
+    pub public_id: UserId,
+    pub username: Option<String>,
+    pub display_name: String,
+    pub role: Role,
+}
+
+/// An account to create. `username`/`password_hash` are absent for accounts that cannot log
+/// in (the seeded default creator).
+pub struct NewAccount<'a> {
+    pub public_id: &'a UserId,
+    pub username: Option<&'a str>,
+    pub password_hash: Option<&'a str>,
+    pub display_name: &'a str,
+    pub role: Role,
+    pub created_at: i64,
+}
+
+#[derive(FromRow)]
+struct AccountRow {
+    id: i64,
+    public_id: String,
+    username: Option<String>,
+    display_name: String,
+    role: String,
+}
+
+impl AccountRow {
+    fn into_account(self) -> Result<Account, StoreError> {
+        let public_id = UserId::parse(&self.public_id)
+            .map_err(|_| StoreError::Corrupt(format!("account {} public id", self.id)))?;
+        let role = if self.role == "moderator" {
+            Role::Moderator
+        } else {
+            Role::User
+        };
+        Ok(Account {
+            id: AccountId::new(self.id),
+            public_id,
+            username: self.username,
+            display_name: self.display_name,
+            role,
+        })
+    }
+}
+
+/// A static `SELECT` of account rows (table alias `a`) followed by `$tail`.
+macro_rules! select_accounts {
+    ($($tail:literal),*) => {
+        concat!("SELECT a.id, a.public_id, a.username, a.display_name, a.role ", $($tail),*)
+    };
+}
+
+pub async fn insert_account(pool: &AnyPool, new: NewAccount<'_>) -> Result<AccountId, StoreError> {
+    let id: (i64,) = sqlx::query_as(
+        "INSERT INTO accounts (public_id, username, password_hash, display_name, role, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(new.public_id.as_str())
+    .bind(new.username)
+    .bind(new.password_hash)
+    .bind(new.display_name)
+    .bind(new.role.as_str())
+    .bind(new.created_at)
+    .fetch_one(pool)
+    .await?;
+    Ok(AccountId::new(id.0))
+}
+
+pub async fn count_accounts(pool: &AnyPool) -> Result<i64, StoreError> {
+    let count: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts")
+        .fetch_one(pool)
+        .await?;
+    Ok(count.0)
+}
+
+pub async fn find_account(pool: &AnyPool, id: AccountId) -> Result<Account, StoreError> {
+    let sql = select_accounts!("FROM accounts a WHERE a.id = $1");
+    let row: AccountRow = sqlx::query_as(sql).bind(id.get()).fetch_one(pool).await?;
+    row.into_account()
+}
+
+pub async fn find_account_by_public_id(
+    pool: &AnyPool,
+    public_id: &UserId,
+) -> Result<Account, StoreError> {
+    let sql = select_accounts!("FROM accounts a WHERE a.public_id = $1");
+    let row: AccountRow = sqlx::query_as(sql)
+        .bind(public_id.as_str())
+        .fetch_one(pool)
+        .await?;
+    row.into_account()
+}
+
+/// The account with this username and its stored password hash, for logging in.
+pub async fn find_login(pool: &AnyPool, username: &str) -> Result<(Account, String), StoreError> {
+    #[derive(FromRow)]
+    struct LoginRow {
+        #[sqlx(flatten)]
+        account: AccountRow,
+        password_hash: Option<String>,
+    }
+    let sql = select_accounts!(
+        ", a.password_hash FROM accounts a WHERE a.username = $1 AND a.password_hash IS NOT NULL"
+    );
+    let row: LoginRow = sqlx::query_as(sql).bind(username).fetch_one(pool).await?;
+    let hash = row.password_hash.ok_or(StoreError::NotFound)?;
+    Ok((row.account.into_account()?, hash))
+}
+
+/// The social numbers the Creator API shows for a creator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CreatorStats {
+    pub following: i64,
+    pub followers: i64,
+    /// Total likes across the creator's videos.
+    pub likes: i64,
+}
+
+pub async fn creator_stats(pool: &AnyPool, id: AccountId) -> Result<CreatorStats, StoreError> {
+    let row: (i64, i64, i64) = sqlx::query_as(
+        "SELECT \
+           (SELECT COUNT(*) FROM follows WHERE follower_id = $1), \
+           (SELECT COUNT(*) FROM follows WHERE followee_id = $1), \
+           (SELECT CAST(COALESCE(SUM(s.likes), 0) AS BIGINT) FROM video_stats s \
+              JOIN videos v ON v.id = s.video_id WHERE v.account_id = $1)",
+    )
+    .bind(id.get())
+    .fetch_one(pool)
+    .await?;
+    Ok(CreatorStats {
+        following: row.0,
+        followers: row.1,
+        likes: row.2,
+    })
+}
+
+// ----- bearer tokens -----
+
+/// Stores a token's hash. The token itself is never stored.
+pub async fn insert_token(
+    pool: &AnyPool,
+    token_hash: &str,
+    account: AccountId,
+    created_at: i64,
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO auth_tokens (token_hash, account_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(account.get())
+    .bind(created_at)
+    .bind(expires_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The account a live (unexpired, unrevoked) token belongs to.
+pub async fn account_for_token(
+    pool: &AnyPool,
+    token_hash: &str,
+    now: i64,
+) -> Result<Account, StoreError> {
+    let sql = select_accounts!(
+        "FROM accounts a JOIN auth_tokens t ON t.account_id = a.id ",
+        "WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2"
+    );
+    let row: AccountRow = sqlx::query_as(sql)
+        .bind(token_hash)
+        .bind(now)
+        .fetch_one(pool)
+        .await?;
+    row.into_account()
+}
+
+pub async fn revoke_token(pool: &AnyPool, token_hash: &str, now: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE auth_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

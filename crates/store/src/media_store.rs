@@ -1,0 +1,249 @@
+//! Where media bytes live: an `object_store` (a local directory by default, S3 for scale-out).
+//! Objects are keyed by the video's hash id: `videos/<hash_id>/original`, and one key per
+//! thumbnail size. A local store accepts a staged upload by renaming it into place (atomic,
+//! O(1), then the directory is fsynced); a remote store receives it as a multipart upload.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use domain::ids::HashId;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload};
+
+use crate::StoreError;
+use crate::staging::StagedFile;
+
+/// The objects a video has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaObject {
+    Original,
+    /// Fits within 360×200: lists and the Video API's `thumbnail_url`.
+    SmallThumbnail,
+    /// Fits within 720×1280: the Creator API's thumbnail.
+    LargeThumbnail,
+}
+
+impl MediaObject {
+    pub const ALL: [MediaObject; 3] = [Self::Original, Self::SmallThumbnail, Self::LargeThumbnail];
+
+    fn file_name(self) -> &'static str {
+        match self {
+            Self::Original => "original",
+            Self::SmallThumbnail => "thumbnail-small.jpg",
+            Self::LargeThumbnail => "thumbnail-large.jpg",
+        }
+    }
+}
+
+fn object_key(hash_id: &HashId, object: MediaObject) -> ObjectPath {
+    ObjectPath::from(format!(
+        "videos/{}/{}",
+        hash_id.as_str(),
+        object.file_name()
+    ))
+}
+
+/// Size and version of a stored object, for `Content-Length`, ranges and `ETag`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: u64,
+    pub e_tag: Option<String>,
+}
+
+/// A stream of an object's bytes (or a range of them).
+pub type ByteStream = BoxStream<'static, Result<Bytes, StoreError>>;
+
+#[derive(Clone)]
+pub struct MediaStore {
+    objects: Arc<dyn ObjectStore>,
+    /// Set when the store is a local directory: enables the rename fast path.
+    local: Option<Arc<LocalFileSystem>>,
+    staging_dir: PathBuf,
+}
+
+impl MediaStore {
+    /// A store in `root` on local disk; uploads stage in `staging_dir`, which must be on the
+    /// same filesystem.
+    pub fn local(root: &Path, staging_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(root)?;
+        std::fs::create_dir_all(staging_dir)?;
+        let local = Arc::new(LocalFileSystem::new_with_prefix(root)?);
+        Ok(Self {
+            objects: local.clone(),
+            local: Some(local),
+            staging_dir: staging_dir.to_owned(),
+        })
+    }
+
+    /// A store backed by any object store (S3, memory); uploads stage in `staging_dir`.
+    pub fn remote(objects: Arc<dyn ObjectStore>, staging_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(staging_dir)?;
+        Ok(Self {
+            objects,
+            local: None,
+            staging_dir: staging_dir.to_owned(),
+        })
+    }
+
+    /// A new, empty staging file for an incoming upload.
+    pub async fn stage(&self) -> Result<StagedFile, StoreError> {
+        Ok(StagedFile::create_in(&self.staging_dir).await?)
+    }
+
+    /// Makes a finished staged file the video's original. Durable when this returns.
+    pub async fn put_original(
+        &self,
+        hash_id: &HashId,
+        staged: StagedFile,
+    ) -> Result<(), StoreError> {
+        let key = object_key(hash_id, MediaObject::Original);
+        match &self.local {
+            Some(local) => {
+                let target = local.path_to_filesystem(&key)?;
+                let parent = target.parent().map(Path::to_owned).unwrap_or_default();
+                tokio::fs::create_dir_all(&parent).await?;
+                tokio::fs::rename(staged.path(), &target).await?;
+                staged.into_kept_path()?;
+                sync_directory(parent).await?;
+            }
+            None => self.upload_file(&key, staged.path()).await?,
+        }
+        Ok(())
+    }
+
+    async fn upload_file(&self, key: &ObjectPath, file: &Path) -> Result<(), StoreError> {
+        use tokio::io::AsyncReadExt;
+        const PART: usize = 8 << 20;
+        let mut upload = object_store::WriteMultipart::new_with_chunk_size(
+            self.objects.put_multipart(key).await?,
+            PART,
+        );
+        let mut source = tokio::fs::File::open(file).await?;
+        let mut buffer = vec![0u8; PART];
+        loop {
+            let read = source.read(&mut buffer).await?;
+            if read == 0 {
+                break;
+            }
+            upload.wait_for_capacity(4).await?;
+            upload.write(&buffer[..read]);
+        }
+        upload.finish().await?;
+        Ok(())
+    }
+
+    pub async fn put_bytes(
+        &self,
+        hash_id: &HashId,
+        object: MediaObject,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let key = object_key(hash_id, object);
+        self.objects.put(&key, PutPayload::from(bytes)).await?;
+        Ok(())
+    }
+
+    pub async fn get_bytes(
+        &self,
+        hash_id: &HashId,
+        object: MediaObject,
+    ) -> Result<Bytes, StoreError> {
+        let key = object_key(hash_id, object);
+        Ok(self.objects.get(&key).await?.bytes().await?)
+    }
+
+    pub async fn info(
+        &self,
+        hash_id: &HashId,
+        object: MediaObject,
+    ) -> Result<ObjectInfo, StoreError> {
+        let meta = self.objects.head(&object_key(hash_id, object)).await?;
+        Ok(ObjectInfo {
+            size: meta.size,
+            e_tag: meta.e_tag,
+        })
+    }
+
+    /// Streams the object, or `range` of it (a half-open byte range within its size).
+    pub async fn open(
+        &self,
+        hash_id: &HashId,
+        object: MediaObject,
+        range: Option<Range<u64>>,
+    ) -> Result<ByteStream, StoreError> {
+        let options = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..GetOptions::default()
+        };
+        let result = self
+            .objects
+            .get_opts(&object_key(hash_id, object), options)
+            .await?;
+        Ok(result.into_stream().map_err(StoreError::from).boxed())
+    }
+
+    /// A local path holding the original, for the media pipeline. For a local store that is
+    /// the stored file itself; for a remote one a temporary download, deleted on drop.
+    pub async fn local_original(&self, hash_id: &HashId) -> Result<LocalCopy, StoreError> {
+        let key = object_key(hash_id, MediaObject::Original);
+        if let Some(local) = &self.local {
+            let path = local.path_to_filesystem(&key)?;
+            tokio::fs::metadata(&path)
+                .await
+                .map_err(|_| StoreError::NotFound)?;
+            return Ok(LocalCopy::Stored(path));
+        }
+        let mut staged = self.stage().await?;
+        let mut stream = self.objects.get(&key).await?.into_stream();
+        while let Some(chunk) = stream.next().await {
+            staged.write(&chunk?).await?;
+        }
+        staged.finish().await?;
+        Ok(LocalCopy::Downloaded(staged))
+    }
+
+    /// Deletes every object of a video; objects already gone are fine.
+    pub async fn delete_all(&self, hash_id: &HashId) -> Result<(), StoreError> {
+        for object in MediaObject::ALL {
+            match self.objects.delete(&object_key(hash_id, object)).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        if let Some(local) = &self.local {
+            // LocalFileSystem leaves the emptied per-video directory behind.
+            if let Ok(file) = local.path_to_filesystem(&object_key(hash_id, MediaObject::Original))
+                && let Some(dir) = file.parent()
+            {
+                let _ = tokio::fs::remove_dir(dir).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A local file holding a video's original for processing.
+pub enum LocalCopy {
+    Stored(PathBuf),
+    Downloaded(StagedFile),
+}
+
+impl LocalCopy {
+    pub fn path(&self) -> &Path {
+        match self {
+            Self::Stored(path) => path,
+            Self::Downloaded(staged) => staged.path(),
+        }
+    }
+}
+
+async fn sync_directory(dir: PathBuf) -> std::io::Result<()> {
+    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
+        .await
+        .map_err(std::io::Error::other)?
+}
