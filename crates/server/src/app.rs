@@ -5,12 +5,15 @@ use axum::Router;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::creator_api;
 use crate::state::AppState;
+use crate::{accounts_api, creator_api, engagement_api, video_api};
 
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(creator_api::router())
+        .merge(video_api::router())
+        .merge(accounts_api::router())
+        .merge(engagement_api::router())
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))

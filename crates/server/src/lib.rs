@@ -7,6 +7,9 @@
 //! - [`app`]: the router: both surfaces, request logging.
 //! - [`state`]: what handlers share.
 //! - [`creator_api`]: the Creator API surface (its JSON and `{"error"}` shape).
+//! - [`video_api`]: the Video API surface (its JSON and FastAPI's `{"detail"}` shape).
+//! - [`accounts_api`]: register, log in, log out.
+//! - [`engagement_api`]: views, likes, comments, shares, follows, reports, earnings.
 //! - [`auth`]: passwords, bearer tokens, who is calling.
 //! - [`ingest`]: streaming an upload to staging under the size limit.
 //! - [`publishing`]: storing a processed upload (bytes, then row; all or nothing).
@@ -15,10 +18,12 @@
 //! - [`signing`]: HMAC-signed links.
 //! - [`clock`], [`timefmt`]: time, injected and formatted.
 
+mod accounts_api;
 pub mod app;
 pub mod auth;
 pub mod clock;
 mod creator_api;
+mod engagement_api;
 pub mod ingest;
 pub mod projection;
 pub mod publishing;
@@ -29,5 +34,6 @@ pub mod startup;
 pub mod state;
 pub mod streaming;
 pub mod timefmt;
+mod video_api;
 
 pub use startup::{build_state, run};

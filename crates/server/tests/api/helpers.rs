@@ -1,0 +1,220 @@
+//! The test harness: `spawn_app()` starts the real router on a random port with a fresh SQLite
+//! database and media directory in a temporary folder (or a fresh PostgreSQL schema with
+//! `spawn_app_on_postgres()`), a manual clock, and request helpers.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use reqwest::multipart::{Form, Part};
+use server::clock::ManualClock;
+use server::settings::Settings;
+use server::state::AppState;
+use tempfile::TempDir;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub state: AppState,
+    pub data_dir: TempDir,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A shared sample clip, as bytes.
+pub fn clip(name: &str) -> Vec<u8> {
+    std::fs::read(clip_path(name)).expect("the shared sample clips are in ../shared/media")
+}
+
+pub fn clip_path(name: &str) -> PathBuf {
+    let dir = std::env::var_os("REELSHARE_SAMPLE_MEDIA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/media"));
+    dir.join(name)
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temporary directory");
+    let mut settings = Settings::for_data_dir(data_dir.path());
+    settings.media.ffmpeg = media::FfmpegMode::Disabled;
+    configure(&mut settings);
+    start(settings, data_dir).await
+}
+
+/// Like [`spawn_app_with`], on a fresh schema of the PostgreSQL database in `DATABASE_URL`.
+pub async fn spawn_app_on_postgres(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let admin_url = std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL must point at a PostgreSQL database for this test");
+    let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&admin_url)
+        .await
+        .expect("connecting to PostgreSQL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .expect("creating a test schema");
+    admin.close().await;
+    let separator = if admin_url.contains('?') { '&' } else { '?' };
+    let url = format!("{admin_url}{separator}options=-c%20search_path%3D{schema}");
+    spawn_app_with(|settings| {
+        settings.database_url = url;
+        configure(settings);
+    })
+    .await
+}
+
+async fn start(settings: Settings, data_dir: TempDir) -> TestApp {
+    let clock = Arc::new(ManualClock::starting_now());
+    let state = server::build_state(settings, clock.clone())
+        .await
+        .expect("building the app state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let serving = state.clone();
+    let server = tokio::spawn(async move {
+        server::run(listener, serving, std::future::pending())
+            .await
+            .expect("server runs");
+    });
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        clock,
+        state,
+        data_dir,
+        server,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `POST /upload-video` with the given form fields; `file` is (file name, bytes).
+    pub async fn upload_form(
+        &self,
+        fields: &[(&str, &str)],
+        file: Option<(&str, Vec<u8>)>,
+    ) -> reqwest::Response {
+        let mut form = Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        if let Some((file_name, bytes)) = file {
+            form = form.part("file", Part::bytes(bytes).file_name(file_name.to_string()));
+        }
+        self.client
+            .post(self.url("/upload-video"))
+            .multipart(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Uploads `bytes` as creator 1 through the Creator API; returns the response.
+    pub async fn upload_video(
+        &self,
+        title: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> reqwest::Response {
+        self.upload_form(
+            &[("creator_id", "1"), ("title", title)],
+            Some((file_name, bytes)),
+        )
+        .await
+    }
+
+    /// Uploads a shared clip as creator 1 and returns its `video_id`.
+    pub async fn upload_clip(&self, clip_name: &str, title: &str) -> i64 {
+        let response = self.upload_video(title, clip_name, clip(clip_name)).await;
+        assert_eq!(response.status(), 201, "{:?}", response.text().await);
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["video_id"].as_i64().unwrap()
+    }
+
+    /// Files in the media and staging directories (to prove nothing was left behind).
+    pub fn stored_files(&self) -> Vec<PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out)
+                } else {
+                    out.push(path)
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(&self.data_dir.path().join("media"), &mut files);
+        walk(&self.data_dir.path().join("staging"), &mut files);
+        files
+    }
+
+    pub async fn video_count(&self) -> i64 {
+        let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM videos")
+            .fetch_one(self.state.pool())
+            .await
+            .unwrap();
+        row.0
+    }
+}
+
+/// A user made directly in the store (no HTTP), with a live bearer token.
+pub struct TestUser {
+    pub account: store::accounts::Account,
+    pub token: String,
+}
+
+impl TestApp {
+    /// Creates an account `username` (display name = username) and a token for it.
+    pub async fn create_user(&self, username: &str) -> TestUser {
+        let public_id = server::publishing::new_user_id();
+        let now = self.clock_now();
+        let id = store::accounts::insert_account(
+            self.state.pool(),
+            store::accounts::NewAccount {
+                public_id: &public_id,
+                username: Some(username),
+                password_hash: Some("not-a-login"),
+                display_name: username,
+                role: store::accounts::Role::User,
+                created_at: now,
+            },
+        )
+        .await
+        .expect("inserting a test account");
+        let (token, hash) = server::auth::new_token();
+        store::accounts::insert_token(self.state.pool(), &hash, id, now, now + 3_600_000_000)
+            .await
+            .expect("inserting a token");
+        let account = store::accounts::find_account(self.state.pool(), id)
+            .await
+            .unwrap();
+        TestUser { account, token }
+    }
+
+    pub fn clock_now(&self) -> i64 {
+        use server::clock::Clock;
+        self.clock.now().as_micros()
+    }
+}

@@ -1,0 +1,9 @@
+//! HTTP-level tests of the reelshare server: each starts the real router on a random port with
+//! its own database and media directory and speaks HTTP to it.
+
+mod creator_api;
+mod engagement;
+mod helpers;
+mod media_samples;
+mod postgres;
+mod video_api;
