@@ -37,7 +37,7 @@ pub async fn stage_file(
         if staged.len() + chunk.len() as u64 > limit {
             return Err(IngestError::TooLarge { limit });
         }
-        staged.write(&chunk).await?;
+        staged.write(chunk).await?;
     }
     staged.finish().await?;
     Ok(staged)

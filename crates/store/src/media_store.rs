@@ -13,7 +13,10 @@ use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{
+    GetOptions, GetRange, GetResultPayload, ObjectStore, ObjectStoreExt, PutPayload,
+};
+use tokio_util::io::ReaderStream;
 
 use crate::StoreError;
 use crate::staging::StagedFile;
@@ -54,6 +57,9 @@ pub struct ObjectInfo {
     pub size: u64,
     pub e_tag: Option<String>,
 }
+
+/// Read size when streaming a local file.
+const LOCAL_READ_BLOCK: usize = 256 * 1024;
 
 /// A stream of an object's bytes (or a range of them).
 pub type ByteStream = BoxStream<'static, Result<Bytes, StoreError>>;
@@ -184,7 +190,21 @@ impl MediaStore {
             .objects
             .get_opts(&object_key(hash_id, object), options)
             .await?;
-        Ok(result.into_stream().map_err(StoreError::from).boxed())
+        let byte_range = result.range.clone();
+        match result.payload {
+            // object_store streams local files 8 KiB per blocking read; players pull
+            // megabytes, so read local files in larger blocks here.
+            GetResultPayload::File(file, _) => {
+                use tokio::io::{AsyncReadExt, AsyncSeekExt};
+                let mut file = tokio::fs::File::from_std(file);
+                file.seek(std::io::SeekFrom::Start(byte_range.start))
+                    .await?;
+                let body = file.take(byte_range.end - byte_range.start);
+                let stream = ReaderStream::with_capacity(body, LOCAL_READ_BLOCK);
+                Ok(stream.map_err(StoreError::from).boxed())
+            }
+            GetResultPayload::Stream(stream) => Ok(stream.map_err(StoreError::from).boxed()),
+        }
     }
 
     /// A local path holding the original, for the media pipeline. For a local store that is
@@ -201,7 +221,7 @@ impl MediaStore {
         let mut staged = self.stage().await?;
         let mut stream = self.objects.get(&key).await?.into_stream();
         while let Some(chunk) = stream.next().await {
-            staged.write(&chunk?).await?;
+            staged.write(chunk?).await?;
         }
         staged.finish().await?;
         Ok(LocalCopy::Downloaded(staged))

@@ -2,19 +2,30 @@
 //! directory (on the same filesystem as local media, so accepting it is a rename) and is
 //! deleted when dropped unless it was handed to the media store: an aborted or refused upload
 //! leaves nothing behind, whatever the reason (error, client disconnect, panic).
+//!
+//! Writing happens on one blocking thread per upload, fed the network's chunks through a
+//! small bounded channel: no copies (chunks are reference-counted `Bytes`), no per-chunk task
+//! hops, and memory bounded by the channel whatever the file size.
 
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
 use tempfile::TempPath;
-use tokio::io::{AsyncWriteExt, BufWriter};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
-/// Buffer between network chunks and the disk, so writes reach the disk in large blocks.
-const WRITE_BUFFER: usize = 1 << 20;
+/// Chunks in flight between the network and the disk (each at most a network read).
+const CHANNEL_CHUNKS: usize = 64;
+
+struct Writer {
+    chunks: mpsc::Sender<Bytes>,
+    thread: JoinHandle<io::Result<()>>,
+}
 
 pub struct StagedFile {
     path: TempPath,
-    writer: Option<BufWriter<tokio::fs::File>>,
+    writer: Option<Writer>,
     len: u64,
 }
 
@@ -30,32 +41,52 @@ impl StagedFile {
         })
         .await
         .map_err(io::Error::other)??;
-        let (file, path) = named.into_parts();
-        let writer = BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(file));
+        let (mut file, path) = named.into_parts();
+        let (chunks, mut received) = mpsc::channel::<Bytes>(CHANNEL_CHUNKS);
+        let thread = tokio::task::spawn_blocking(move || {
+            while let Some(chunk) = received.blocking_recv() {
+                file.write_all(&chunk)?;
+            }
+            file.sync_all()
+        });
         Ok(Self {
             path,
-            writer: Some(writer),
+            writer: Some(Writer { chunks, thread }),
             len: 0,
         })
     }
 
-    pub async fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
+    pub async fn write(&mut self, chunk: Bytes) -> io::Result<()> {
         let writer = self
             .writer
             .as_mut()
             .ok_or_else(|| io::Error::other("staged file finished"))?;
-        writer.write_all(chunk).await?;
-        self.len += chunk.len() as u64;
+        let len = chunk.len() as u64;
+        if writer.chunks.send(chunk).await.is_err() {
+            // The writer stopped early: report its error.
+            return Err(self
+                .stop_writer()
+                .await
+                .err()
+                .unwrap_or_else(|| io::Error::other("writer stopped")));
+        }
+        self.len += len;
         Ok(())
     }
 
-    /// Flushes and fsyncs: after this the bytes are durable on disk.
+    /// Waits for every byte to be written and fsynced: after this the bytes are durable.
     pub async fn finish(&mut self) -> io::Result<()> {
-        if let Some(mut writer) = self.writer.take() {
-            writer.flush().await?;
-            writer.into_inner().sync_all().await?;
+        self.stop_writer().await
+    }
+
+    async fn stop_writer(&mut self) -> io::Result<()> {
+        match self.writer.take() {
+            Some(Writer { chunks, thread }) => {
+                drop(chunks);
+                thread.await.map_err(io::Error::other)?
+            }
+            None => Ok(()),
         }
-        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -73,5 +104,39 @@ impl StagedFile {
     /// Gives up ownership of the file: it will no longer be deleted on drop.
     pub(crate) fn into_kept_path(self) -> io::Result<PathBuf> {
         self.path.keep().map_err(|e| e.error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_finished_file_holds_every_chunk_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut staged = StagedFile::create_in(dir.path()).await.unwrap();
+        for n in 0..200u8 {
+            staged.write(Bytes::from(vec![n; 1000])).await.unwrap();
+        }
+        staged.finish().await.unwrap();
+        let bytes = std::fs::read(staged.path()).unwrap();
+        assert_eq!(bytes.len(), 200_000);
+        assert_eq!(staged.len(), 200_000);
+        assert!(
+            bytes
+                .chunks(1000)
+                .enumerate()
+                .all(|(n, c)| c.iter().all(|b| *b == n as u8))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_dropped_file_is_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut staged = StagedFile::create_in(dir.path()).await.unwrap();
+        staged.write(Bytes::from_static(b"partial")).await.unwrap();
+        drop(staged);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

@@ -483,3 +483,67 @@ async fn data_is_kept_across_restarts() {
         1
     );
 }
+
+/// A 3-second VP9 WebM made by ffmpeg's test source.
+fn webm_sample(dir: &std::path::Path) -> Vec<u8> {
+    let path = dir.join("sample.webm");
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=25:duration=3",
+        ])
+        .args([
+            "-c:v",
+            "libvpx-vp9",
+            "-b:v",
+            "200k",
+            "-deadline",
+            "realtime",
+        ])
+        .arg(&path)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success());
+    std::fs::read(path).unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs ffmpeg"]
+async fn a_webm_upload_goes_through_ffmpeg_and_streams_as_webm() {
+    let app = spawn_app_with(|settings| settings.media.ffmpeg = media::FfmpegMode::Auto).await;
+    let webm = webm_sample(app.data_dir.path());
+    let response = app.upload_video("webm", "sample.webm", webm.clone()).await;
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    let thumbnail = app
+        .get("/get-video-thumbnail?video_id=1")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let picture = decode_jpeg(&thumbnail);
+    assert_eq!(picture.dimensions(), (320, 240));
+    assert_real_picture(&picture);
+    let video = app.get("/get-video?video_id=1").await;
+    assert_eq!(video.headers()["content-type"], "video/webm");
+    assert_eq!(video.bytes().await.unwrap(), webm);
+}
+
+#[tokio::test]
+#[ignore = "needs ffmpeg"]
+async fn without_ffmpeg_a_webm_upload_is_refused_with_the_reason() {
+    let app = spawn_app().await;
+    let webm = webm_sample(app.data_dir.path());
+    let response = app.upload_video("webm", "sample.webm", webm).await;
+    assert_eq!(response.status(), 415);
+    let message = json(response).await["error"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("unsupported video type") && message.contains("ffmpeg"),
+        "{message}"
+    );
+    assert_eq!(app.video_count().await, 0);
+}
