@@ -138,7 +138,8 @@ pub struct AllocationLine {
 }
 
 impl AllocationLine {
-    const ZERO: AllocationLine = AllocationLine {
+    /// The line of a video that earns nothing (and takes no part in the split).
+    pub const ZERO: AllocationLine = AllocationLine {
         s: 0.0,
         w: 0.0,
         share: 0.0,
@@ -428,6 +429,10 @@ pub fn split_cents(pool_cents: i64, amounts: &[f64]) -> Vec<i64> {
 pub enum ZeroReason {
     /// Moderation marked it non-compliant (C = 0).
     NonCompliant,
+    /// Enough viewers reported it that it waits for a moderator (C = 0 until one decides).
+    /// [`explain`] cannot see this from the metrics alone; callers that know set it with
+    /// [`Explanation::under_review`].
+    UnderReview,
     /// No qualified views in the period.
     NoQualifiedViews,
     /// Its quality score is 0 (some metric is 0).
@@ -449,6 +454,17 @@ pub struct Explanation {
     pub amount: f64,
     /// Set exactly when the video earns nothing.
     pub zero_reason: Option<ZeroReason>,
+}
+
+impl Explanation {
+    /// The same explanation for a video that is under review: its C = 0 is not a moderator's
+    /// decision yet, so the reason says so.
+    pub fn under_review(mut self) -> Self {
+        if self.zero_reason == Some(ZeroReason::NonCompliant) {
+            self.zero_reason = Some(ZeroReason::UnderReview);
+        }
+        self
+    }
 }
 
 /// Explains one line of an allocation from the inputs that produced it.
@@ -478,6 +494,118 @@ pub fn explain(
         amount: line.amount,
         zero_reason,
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Periods
+
+/// A payout period: one calendar month, UTC. Written `YYYY-MM`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Period {
+    year: i32,
+    /// 1..=12.
+    month: u8,
+}
+
+/// Text that is not a `YYYY-MM` month between 1970-01 and 9999-12.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("a period is a month written YYYY-MM (e.g. 2025-08), got {0:?}")]
+pub struct PeriodError(pub String);
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i32, month: u8, day: u8) -> i64 {
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The (year, month) of a day count since 1970-01-01 (Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i32, u8) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year as i32, month as u8)
+}
+
+impl Period {
+    /// Parses `YYYY-MM`.
+    pub fn parse(text: &str) -> Result<Self, PeriodError> {
+        let error = || PeriodError(text.to_owned());
+        let (year, month) = text.split_once('-').ok_or_else(error)?;
+        if year.len() != 4 || month.len() != 2 {
+            return Err(error());
+        }
+        let year: i32 = year.parse().map_err(|_| error())?;
+        let month: u8 = month.parse().map_err(|_| error())?;
+        if !(1970..=9999).contains(&year) || !(1..=12).contains(&month) {
+            return Err(error());
+        }
+        Ok(Self { year, month })
+    }
+
+    /// The month containing `micros` (microseconds since the Unix epoch, UTC).
+    pub fn containing(micros: i64) -> Self {
+        let (year, month) = civil_from_days(micros.div_euclid(MICROS_PER_DAY));
+        Self { year, month }
+    }
+
+    /// First microsecond of the month.
+    pub fn start_micros(self) -> i64 {
+        days_from_civil(self.year, self.month, 1) * MICROS_PER_DAY
+    }
+
+    /// First microsecond after the month.
+    pub fn end_micros(self) -> i64 {
+        self.next().start_micros()
+    }
+
+    pub fn next(self) -> Self {
+        if self.month == 12 {
+            Self {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            Self {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
+    }
+
+    /// Whether the month is over at `now_micros`.
+    pub fn has_ended(self, now_micros: i64) -> bool {
+        now_micros >= self.end_micros()
+    }
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// The UTC day (days since 1970-01-01) containing `micros`; the key of daily series.
+pub fn utc_day(micros: i64) -> i64 {
+    micros.div_euclid(MICROS_PER_DAY)
+}
+
+/// `YYYY-MM-DD` of a [`utc_day`].
+pub fn format_day(day: i64) -> String {
+    let (year, month) = civil_from_days(day);
+    let first = days_from_civil(year, month, 1);
+    format!("{year:04}-{month:02}-{:02}", day - first + 1)
 }
 
 #[cfg(test)]
@@ -614,5 +742,43 @@ mod tests {
         let e = explain(&good, 10, &weights, &a.lines()[0]);
         assert_eq!(e.share, 1.0);
         assert_eq!(e.quality.get(), 0.5);
+    }
+
+    #[test]
+    fn periods_are_utc_calendar_months() {
+        let p = Period::parse("2025-08").unwrap();
+        assert_eq!(p.to_string(), "2025-08");
+        // 2025-08-01T00:00:00Z and 2025-09-01T00:00:00Z.
+        assert_eq!(p.start_micros(), 1_754_006_400_000_000);
+        assert_eq!(p.end_micros(), 1_756_684_800_000_000);
+        assert_eq!(Period::containing(p.start_micros()), p);
+        assert_eq!(Period::containing(p.end_micros() - 1), p);
+        assert_eq!(Period::containing(p.end_micros()).to_string(), "2025-09");
+        assert_eq!(
+            Period::parse("2024-12").unwrap().next().to_string(),
+            "2025-01"
+        );
+        assert!(
+            Period::parse("2024-02").unwrap().end_micros()
+                - Period::parse("2024-02").unwrap().start_micros()
+                == 29 * MICROS_PER_DAY
+        );
+        assert!(p.has_ended(p.end_micros()) && !p.has_ended(p.end_micros() - 1));
+    }
+
+    #[test]
+    fn malformed_periods_are_refused() {
+        for bad in [
+            "2025-8", "2025-13", "2025-00", "25-08", "2025/08", "", "abcd-ef", "1969-12",
+        ] {
+            assert!(Period::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn days_format_as_iso_dates() {
+        assert_eq!(format_day(0), "1970-01-01");
+        assert_eq!(format_day(utc_day(1_756_543_778_123_456)), "2025-08-30");
+        assert_eq!(format_day(utc_day(-1)), "1969-12-31");
     }
 }

@@ -237,6 +237,63 @@ pub fn qualified_watches(watches: &[Watch], duration_seconds: f64) -> Vec<Watch>
     counted
 }
 
+/// What one viewer's history with one video says about the next watch: enough for
+/// [`decide_view`] to apply the rules incrementally, as events arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ViewerState {
+    /// Start of the last counted view, seconds since the epoch.
+    pub last_counted_at: Option<i64>,
+    /// The UTC day (days since 1970-01-01) `counted_on_day` refers to.
+    pub day: i64,
+    pub counted_on_day: u32,
+}
+
+/// Whether a watch counts as a qualified view, and why not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViewDecision {
+    Counted,
+    /// Under 3 s (or under half of a video shorter than 6 s).
+    TooShort,
+    /// Less than 30 minutes after this viewer's last counted view of the video.
+    WithinWindow,
+    /// This viewer already gave the video its 5 views today (UTC).
+    DailyCap,
+}
+
+/// The rules of [`qualified_watches`] for one more watch that starts no earlier than every
+/// watch already folded into `state`: the decision and the state after it. Folding a viewer's
+/// watches in time order through this counts exactly the watches `qualified_watches` keeps.
+pub fn decide_view(
+    state: &ViewerState,
+    watch: &Watch,
+    duration_seconds: f64,
+) -> (ViewDecision, ViewerState) {
+    if !is_qualified_watch(watch.watched_seconds, duration_seconds) {
+        return (ViewDecision::TooShort, *state);
+    }
+    if let Some(last) = state.last_counted_at
+        && watch.at_seconds - last < QUALIFIED_VIEW_WINDOW_SECONDS
+    {
+        return (ViewDecision::WithinWindow, *state);
+    }
+    let day = watch.at_seconds.div_euclid(SECONDS_PER_DAY);
+    let counted_today = if day == state.day {
+        state.counted_on_day
+    } else {
+        0
+    };
+    if counted_today >= qualified_view_cap_per_day() {
+        return (ViewDecision::DailyCap, *state);
+    }
+    let next = ViewerState {
+        last_counted_at: Some(watch.at_seconds),
+        day,
+        counted_on_day: counted_today + 1,
+    };
+    (ViewDecision::Counted, next)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Counts to metrics
 
@@ -458,5 +515,61 @@ mod tests {
     fn the_daily_cap_is_five() {
         const CAP: u32 = qualified_view_cap_per_day();
         assert_eq!(CAP, 5);
+    }
+
+    #[test]
+    fn deciding_views_one_by_one_counts_what_qualified_watches_counts() {
+        // A deterministic mix of short, long, close and far-apart watches over three days.
+        let mut at = 86_400 * 100 + 3_000;
+        let mut watches = Vec::new();
+        for i in 0..400i64 {
+            at += [7, 600, 1_799, 1_800, 5_000, 20][(i % 6) as usize];
+            let watched = [1.0, 3.0, 12.0, 2.5][(i % 4) as usize];
+            watches.push(Watch {
+                at_seconds: at,
+                watched_seconds: watched,
+            });
+        }
+        let expected = qualified_watches(&watches, 30.0);
+        let mut state = ViewerState::default();
+        let mut counted = Vec::new();
+        for w in &watches {
+            let (decision, next) = decide_view(&state, w, 30.0);
+            if decision == ViewDecision::Counted {
+                counted.push(*w);
+            }
+            state = next;
+        }
+        assert_eq!(counted, expected);
+        assert!(counted.len() > 10);
+    }
+
+    #[test]
+    fn each_refusal_has_its_reason() {
+        let state = ViewerState::default();
+        let (d, state) = decide_view(&state, &watch(0), 30.0);
+        assert_eq!(d, ViewDecision::Counted);
+        let short = Watch {
+            at_seconds: 5_000,
+            watched_seconds: 1.0,
+        };
+        assert_eq!(decide_view(&state, &short, 30.0).0, ViewDecision::TooShort);
+        assert_eq!(
+            decide_view(&state, &watch(60), 30.0).0,
+            ViewDecision::WithinWindow
+        );
+        let capped = ViewerState {
+            last_counted_at: Some(0),
+            day: 0,
+            counted_on_day: 5,
+        };
+        assert_eq!(
+            decide_view(&capped, &watch(7_200), 30.0).0,
+            ViewDecision::DailyCap
+        );
+        assert_eq!(
+            decide_view(&capped, &watch(86_400), 30.0).0,
+            ViewDecision::Counted
+        );
     }
 }

@@ -14,8 +14,11 @@
 //! - [`ingest`]: streaming an upload to staging under the size limit.
 //! - [`publishing`]: storing a processed upload (bytes, then row; all or nothing).
 //! - [`streaming`]: serving stored bytes with ranges and ETags.
-//! - [`scoring`], [`projection`]: metrics and the open period's projected payouts.
+//! - [`scoring`], [`projection`]: metrics, the open period's projected payouts, closing periods.
+//! - [`payout_cli`], [`demo`]: the `reelshare payout …` and `reelshare demo` subcommands.
 //! - [`signing`]: HMAC-signed links.
+//! - [`worker`]: the processing workers on the durable job queue.
+//! - [`openapi`]: the OpenAPI document (`/openapi.json`) and its page (`/docs`).
 //! - [`clock`], [`timefmt`]: time, injected and formatted.
 
 mod accounts_api;
@@ -23,8 +26,11 @@ pub mod app;
 pub mod auth;
 pub mod clock;
 mod creator_api;
+pub mod demo;
 mod engagement_api;
 pub mod ingest;
+pub mod openapi;
+pub mod payout_cli;
 pub mod projection;
 pub mod publishing;
 pub mod scoring;
@@ -35,5 +41,6 @@ pub mod state;
 pub mod streaming;
 pub mod timefmt;
 mod video_api;
+pub mod worker;
 
 pub use startup::{build_state, run};

@@ -39,6 +39,50 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// The revenue split: simulate, recompute the projection, close a period.
+    Payout {
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        action: PayoutAction,
+    },
+    /// Fill the instance with labelled synthetic creators, videos and engagement.
+    Demo {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Seed of the random process (same seed, same data).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 3)]
+        creators: u32,
+        #[arg(long, default_value_t = 3)]
+        videos_per_creator: u32,
+        /// Signed-in demo viewers (as many anonymous viewer ids are used too).
+        #[arg(long, default_value_t = 20)]
+        viewers: u32,
+        /// Watches to generate.
+        #[arg(long, default_value_t = 5000)]
+        events: u32,
+        /// Spread the watches over this many past days (within the open period).
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// Directory holding clip-a.mp4, clip-b.mp4 and clip-c.mp4.
+        #[arg(long, env = "REELSHARE_SAMPLE_MEDIA", default_value = "shared/media")]
+        clips: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum PayoutAction {
+    /// Score and split per-video records (a JSON array; `-` for standard input).
+    Simulate { file: String },
+    /// Solve the open period from the stored aggregates now and print it.
+    Recompute,
+    /// Freeze an ended period (YYYY-MM) into the ledger.
+    Close {
+        #[arg(long)]
+        period: String,
+    },
 }
 
 #[tokio::main]
@@ -53,12 +97,18 @@ async fn main() -> anyhow::Result<()> {
             bind: bind.clone(),
             data_dir: data_dir.clone(),
         },
-        Command::Migrate { data_dir } => CommandLineOverrides {
+        Command::Migrate { data_dir }
+        | Command::Payout { data_dir, .. }
+        | Command::Demo { data_dir, .. } => CommandLineOverrides {
             bind: None,
             data_dir: data_dir.clone(),
         },
     };
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
+    if let Command::Payout { action, .. } = command {
+        // No logging: standard output is the JSON result.
+        return payout(action, &settings).await;
+    }
     init_logging(settings.log_format);
     match command {
         Command::Serve { .. } => {
@@ -74,6 +124,55 @@ async fn main() -> anyhow::Result<()> {
             db.migrate().await?;
             println!("database is up to date");
             Ok(())
+        }
+        Command::Payout { .. } => unreachable!("handled above"),
+        Command::Demo {
+            seed,
+            creators,
+            videos_per_creator,
+            viewers,
+            events,
+            days,
+            clips,
+            ..
+        } => {
+            let state = server::build_state(settings, Arc::new(SystemClock)).await?;
+            let plan = server::demo::DemoPlan {
+                seed,
+                creators,
+                videos_per_creator,
+                viewers,
+                events,
+                days,
+                clips,
+            };
+            let summary = server::demo::run(&state, &plan).await?;
+            println!("demo data created (every record is labelled demo): {summary:?}");
+            state.db.close().await;
+            Ok(())
+        }
+    }
+}
+
+/// Runs a `payout` subcommand; errors print to standard error with exit status 2 for input
+/// the user can fix, 1 otherwise.
+async fn payout(action: PayoutAction, settings: &Settings) -> anyhow::Result<()> {
+    use server::clock::Clock;
+    use server::payout_cli;
+    let now = SystemClock.now();
+    let result = match action {
+        PayoutAction::Simulate { file } => payout_cli::run_simulate(&file, &settings.payout),
+        PayoutAction::Recompute => payout_cli::run_recompute(settings, now).await,
+        PayoutAction::Close { period } => payout_cli::run_close(settings, &period, now).await,
+    };
+    match result {
+        Ok(json) => {
+            println!("{json}");
+            Ok(())
+        }
+        Err(error) => {
+            eprintln!("reelshare payout: {error}");
+            std::process::exit(error.exit_code());
         }
     }
 }

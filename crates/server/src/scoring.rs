@@ -34,8 +34,14 @@ pub fn video_metrics(
     }
 }
 
+/// Q under the original service's weights (what the Creator API shows).
 pub fn quality(metrics: &VideoMetrics) -> f64 {
-    quality_score(metrics, &QualityWeights::default()).get()
+    quality_with(metrics, &QualityWeights::default())
+}
+
+/// Q under the configured weights.
+pub fn quality_with(metrics: &VideoMetrics, weights: &QualityWeights) -> f64 {
+    quality_score(metrics, weights).get()
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use domain::allocation::AllocationParams;
+use domain::quality::QualityWeights;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -33,8 +35,29 @@ pub struct RawSettings {
     pub valid_file_types: Vec<String>,
     /// Seconds between refreshes of the projected payouts.
     pub projection_refresh_seconds: u64,
+    /// The pool split among videos each period (calendar month, UTC), in currency units;
+    /// ledgers keep it in integer cents.
+    pub payout_pool: f64,
+    /// α in `w = s^α`.
+    pub payout_alpha: f64,
+    /// Weight of the fairness (log) term.
+    pub payout_lambda_fair: f64,
+    /// Weight of the efficiency (linear) term.
+    pub payout_lambda_eff: f64,
+    /// Exponents of the quality score Q for W, E, D, R and S.
+    pub quality_weight_watch_completion: f64,
+    pub quality_weight_engagement_rate: f64,
+    pub quality_weight_engagement_diversity: f64,
+    pub quality_weight_rewatch: f64,
+    pub quality_weight_nlp_quality: f64,
+    /// Reports (from distinct accounts, since the last moderator decision) that put a video
+    /// under review.
+    pub report_threshold: u32,
     pub processing_workers: usize,
     pub job_timeout_seconds: u64,
+    /// Base of the absolute links reelshare hands out (upload form, watch links), e.g.
+    /// `https://video.example.org`; empty: taken from the request's `Host` header.
+    pub public_url: String,
 }
 
 impl Default for RawSettings {
@@ -56,8 +79,19 @@ impl Default for RawSettings {
                 .map(String::from)
                 .to_vec(),
             projection_refresh_seconds: 5,
+            payout_pool: 10_000.0,
+            payout_alpha: 0.7,
+            payout_lambda_fair: 0.6,
+            payout_lambda_eff: 0.4,
+            quality_weight_watch_completion: 0.35,
+            quality_weight_engagement_rate: 0.25,
+            quality_weight_engagement_diversity: 0.15,
+            quality_weight_rewatch: 0.10,
+            quality_weight_nlp_quality: 0.15,
+            report_threshold: 3,
             processing_workers: 2,
             job_timeout_seconds: 600,
+            public_url: String::new(),
         }
     }
 }
@@ -84,8 +118,68 @@ pub struct Settings {
     pub upload_form_ttl: Duration,
     pub valid_file_types: Vec<String>,
     pub projection_refresh: Duration,
+    pub payout: PayoutSettings,
+    pub report_threshold: u32,
     pub processing_workers: usize,
     pub job_timeout: Duration,
+    /// Without a trailing `/`; `None`: from the request's `Host` header.
+    pub public_url: Option<String>,
+}
+
+/// The allocation's parameters and the quality weights (defaults: the original service's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PayoutSettings {
+    pub params: AllocationParams,
+    pub weights: QualityWeights,
+    /// The pool in cents, what a closed period pays out exactly.
+    pub pool_cents: i64,
+}
+
+impl Default for PayoutSettings {
+    fn default() -> Self {
+        let params = AllocationParams::default();
+        Self {
+            params,
+            weights: QualityWeights::default(),
+            pool_cents: (params.pool() * 100.0).round() as i64,
+        }
+    }
+}
+
+impl PayoutSettings {
+    fn from_raw(raw: &RawSettings) -> Result<Self, SettingsError> {
+        let invalid = |field, problem: String| SettingsError::Invalid { field, problem };
+        let pool_cents = (raw.payout_pool * 100.0).round();
+        if !(pool_cents >= 1.0 && pool_cents < 2f64.powi(53)) {
+            return Err(invalid(
+                "payout_pool",
+                format!(
+                    "must be at least 0.01 and below 2^53 cents, got {}",
+                    raw.payout_pool
+                ),
+            ));
+        }
+        let params = AllocationParams::parse(
+            pool_cents / 100.0,
+            raw.payout_alpha,
+            raw.payout_lambda_fair,
+            raw.payout_lambda_eff,
+        )
+        .map_err(|e| invalid("payout", e.to_string()))?;
+        let weights = QualityWeights::parse(
+            raw.quality_weight_watch_completion,
+            raw.quality_weight_engagement_rate,
+            raw.quality_weight_engagement_diversity,
+            raw.quality_weight_rewatch,
+            raw.quality_weight_nlp_quality,
+        )
+        .map_err(|e| invalid("quality_weight", e.to_string()))?;
+        Ok(Self {
+            params,
+            weights,
+            pool_cents: pool_cents as i64,
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,7 +218,7 @@ impl Settings {
             figment = figment.merge(Serialized::default("database_url", url));
         }
         let raw: RawSettings = figment
-            .merge(Env::prefixed("REELSHARE_"))
+            .merge(Env::prefixed("REELSHARE_").ignore(&["config", "sample_media"]))
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(Box::new)?;
@@ -132,6 +226,7 @@ impl Settings {
     }
 
     pub fn from_raw(raw: RawSettings) -> Result<Self, SettingsError> {
+        let payout = PayoutSettings::from_raw(&raw)?;
         let invalid = |field, problem: &str| SettingsError::Invalid {
             field,
             problem: problem.into(),
@@ -177,8 +272,11 @@ impl Settings {
             upload_form_ttl: Duration::from_secs(raw.upload_form_ttl_seconds.max(1)),
             valid_file_types: raw.valid_file_types,
             projection_refresh: Duration::from_secs(raw.projection_refresh_seconds.max(1)),
+            payout,
+            report_threshold: raw.report_threshold.max(1),
             processing_workers: raw.processing_workers.max(1),
             job_timeout: Duration::from_secs(raw.job_timeout_seconds.max(1)),
+            public_url: public_url(&raw.public_url)?,
         })
     }
 
@@ -198,6 +296,20 @@ impl Settings {
     pub fn staging_dir(&self) -> PathBuf {
         self.data_dir.join("staging")
     }
+}
+
+fn public_url(raw: &str) -> Result<Option<String>, SettingsError> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
+        return Err(SettingsError::Invalid {
+            field: "public_url",
+            problem: "expected an http:// or https:// URL".into(),
+        });
+    }
+    Ok(Some(trimmed.to_owned()))
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
-use domain::allocation::AllocationParams;
 use store::accounts::{self, NewAccount, Role};
 use store::{Database, MediaStore};
 use tokio::net::TcpListener;
@@ -96,21 +95,26 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let refresher = tokio::spawn(refresh_projection_forever(state.clone()));
+    // Dropped (and so aborted) with this future, whether it returns or is cancelled.
+    let mut workers = tokio::task::JoinSet::new();
+    crate::worker::spawn(&state, &mut workers);
     tracing::info!(address = %listener.local_addr()?, "reelshare listening");
     let served = axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown)
         .await;
     refresher.abort();
+    workers.abort_all();
     state.db.close().await;
     served.context("serving HTTP")
 }
 
+/// Re-solves the open period's projection every `projection_refresh` (the first at once).
 async fn refresh_projection_forever(state: AppState) {
-    let params = AllocationParams::default();
     let mut ticker = tokio::time::interval(state.settings.projection_refresh);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        if let Err(error) = state.projection.refresh(state.pool(), &params).await {
+        if let Err(error) = crate::projection::refresh(&state).await {
             tracing::warn!(%error, "could not refresh the payout projection");
         }
     }

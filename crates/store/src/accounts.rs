@@ -133,6 +133,19 @@ pub async fn find_login(pool: &AnyPool, username: &str) -> Result<(Account, Stri
     Ok((row.account.into_account()?, hash))
 }
 
+/// Makes an account a moderator or a plain user again.
+pub async fn set_role(pool: &AnyPool, id: AccountId, role: Role) -> Result<(), StoreError> {
+    let done = sqlx::query("UPDATE accounts SET role = $2 WHERE id = $1")
+        .bind(id.get())
+        .bind(role.as_str())
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// The social numbers the Creator API shows for a creator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CreatorStats {

@@ -6,14 +6,22 @@
 //! - [`database`]: connecting, SQLite pragmas, running the right migration folder.
 //! - [`accounts`]: accounts, bearer tokens and follower counts.
 //! - [`videos`]: video rows, their lifecycle updates and the feed queries.
+//! - [`engagement`]: watches, likes, comments, shares, follows and the aggregates they keep.
+//! - [`moderation`]: reports, reviews and moderators' compliance decisions.
+//! - [`periods`]: per-period aggregates, daily series and the payout ledger.
+//! - [`jobs`]: the durable processing queue (claim with a lease, finish with the video).
 //! - [`media_store`]: where video and thumbnail bytes live, behind `object_store`.
 //! - [`staging`]: the local file an upload streams into before it is accepted.
 //! - [`error`]: [`StoreError`], classified at this boundary.
 
 pub mod accounts;
 pub mod database;
+pub mod engagement;
 pub mod error;
+pub mod jobs;
 pub mod media_store;
+pub mod moderation;
+pub mod periods;
 pub mod staging;
 pub mod videos;
 

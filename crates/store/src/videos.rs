@@ -6,7 +6,7 @@
 use domain::ids::{AccountId, HashId, UserId, VideoId};
 use domain::lifecycle::{FailureReason, ProcessingState};
 use domain::video::{Timestamp, Video};
-use sqlx::{AnyPool, FromRow};
+use sqlx::{AnyConnection, AnyPool, FromRow};
 
 use crate::StoreError;
 
@@ -103,11 +103,55 @@ pub struct NewVideo<'a> {
 /// Inserts the video row and its (zeroed) engagement aggregates in one transaction.
 pub async fn insert_video(pool: &AnyPool, new: NewVideo<'_>) -> Result<VideoId, StoreError> {
     let mut tx = pool.begin().await?;
+    let id = insert_video_on(&mut tx, new).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`insert_video`] inside the caller's transaction, so more rows (a processing job) can
+/// commit with it.
+pub async fn insert_video_on(
+    conn: &mut AnyConnection,
+    new: NewVideo<'_>,
+) -> Result<VideoId, StoreError> {
     let status = if new.facts.is_some() {
         "ready"
     } else {
         "processing"
     };
+    insert_row(conn, new, status, None).await
+}
+
+/// Inserts many videos in one transaction: one commit (one fsync) for the lot, for seeding
+/// and imports.
+pub async fn insert_videos(pool: &AnyPool, batch: Vec<NewVideo<'_>>) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    for new in batch {
+        insert_video_on(&mut tx, new).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records an upload that failed before its bytes were kept (e.g. it was too large): a
+/// `failed` row with `reason`, so its owner sees what happened. There are no bytes to store.
+pub async fn insert_failed_video(
+    pool: &AnyPool,
+    new: NewVideo<'_>,
+    reason: FailureReason,
+) -> Result<VideoId, StoreError> {
+    let mut tx = pool.begin().await?;
+    let id = insert_row(&mut tx, new, "failed", Some(reason.message())).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn insert_row(
+    conn: &mut AnyConnection,
+    new: NewVideo<'_>,
+    status: &str,
+    failure_reason: Option<&str>,
+) -> Result<VideoId, StoreError> {
     let (content_type, duration_ms, width, height) = match new.facts {
         Some(f) => (
             f.content_type.as_str(),
@@ -119,8 +163,9 @@ pub async fn insert_video(pool: &AnyPool, new: NewVideo<'_>) -> Result<VideoId, 
     };
     let id: (i64,) = sqlx::query_as(
         "INSERT INTO videos (hash_id, account_id, file_name, title, description, status, \
-           content_type, size_in_bytes, duration_ms, width, height, uploaded_at, listed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+           failure_reason, content_type, size_in_bytes, duration_ms, width, height, \
+           uploaded_at, listed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
     )
     .bind(new.hash_id.as_str())
     .bind(new.owner.get())
@@ -128,6 +173,7 @@ pub async fn insert_video(pool: &AnyPool, new: NewVideo<'_>) -> Result<VideoId, 
     .bind(new.title)
     .bind(new.description)
     .bind(status)
+    .bind(failure_reason)
     .bind(content_type)
     .bind(i64::try_from(new.size_in_bytes).unwrap_or(i64::MAX))
     .bind(duration_ms)
@@ -135,13 +181,12 @@ pub async fn insert_video(pool: &AnyPool, new: NewVideo<'_>) -> Result<VideoId, 
     .bind(height)
     .bind(new.uploaded_at.as_micros())
     .bind(new.listed_at.map(Timestamp::as_micros))
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await?;
     sqlx::query("INSERT INTO video_stats (video_id) VALUES ($1)")
         .bind(id.0)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-    tx.commit().await?;
     Ok(VideoId::new(id.0))
 }
 
@@ -186,6 +231,8 @@ pub struct FeedPosition {
 }
 
 /// One page of the explore feed: listed, public, ready videos, newest listing first.
+/// (`listed_at <= $1` is implied by the keyset condition; spelled out, it lets the planner
+/// seek straight to the cursor in `videos_explore` instead of scanning down to it.)
 pub async fn explore_page(
     pool: &AnyPool,
     after: Option<FeedPosition>,
@@ -198,7 +245,7 @@ pub async fn explore_page(
     let sql = select_videos!(
         "\
          WHERE v.listed_at IS NOT NULL AND v.is_private = 0 AND v.status = 'ready' \
-           AND (v.listed_at < $1 OR (v.listed_at = $1 AND v.id < $2)) AND v.account_id <> $3 \
+           AND v.listed_at <= $1 AND (v.listed_at < $1 OR v.id < $2) AND v.account_id <> $3 \
          ORDER BY v.listed_at DESC, v.id DESC LIMIT $4"
     );
     let rows = sqlx::query_as(sql)
@@ -226,7 +273,7 @@ pub async fn user_page(
         "\
          WHERE v.account_id = $1 AND v.listed_at IS NOT NULL AND v.status = 'ready' \
            AND (v.is_private = 0 OR $2 = 1) \
-           AND (v.listed_at < $3 OR (v.listed_at = $3 AND v.id < $4)) \
+           AND v.listed_at <= $3 AND (v.listed_at < $3 OR v.id < $4) \
          ORDER BY v.listed_at DESC, v.id DESC LIMIT $5"
     );
     let rows = sqlx::query_as(sql)
@@ -242,6 +289,16 @@ pub async fn user_page(
 
 /// Processing succeeded: record what the pipeline found. Only a video still processing moves.
 pub async fn mark_ready(pool: &AnyPool, id: VideoId, facts: &MediaFacts) -> Result<(), StoreError> {
+    let mut conn = pool.acquire().await?;
+    mark_ready_on(&mut conn, id, facts).await
+}
+
+/// [`mark_ready`] inside the caller's transaction.
+pub async fn mark_ready_on(
+    conn: &mut AnyConnection,
+    id: VideoId,
+    facts: &MediaFacts,
+) -> Result<(), StoreError> {
     let done = sqlx::query(
         "UPDATE videos SET status = 'ready', content_type = $2, duration_ms = $3, width = $4, \
            height = $5 WHERE id = $1 AND status = 'processing'",
@@ -251,7 +308,7 @@ pub async fn mark_ready(pool: &AnyPool, id: VideoId, facts: &MediaFacts) -> Resu
     .bind(seconds_to_ms(facts.duration_seconds))
     .bind(i64::from(facts.width))
     .bind(i64::from(facts.height))
-    .execute(pool)
+    .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {
         Err(StoreError::NotFound)
@@ -265,13 +322,23 @@ pub async fn mark_failed(
     id: VideoId,
     reason: FailureReason,
 ) -> Result<(), StoreError> {
+    let mut conn = pool.acquire().await?;
+    mark_failed_on(&mut conn, id, reason).await
+}
+
+/// [`mark_failed`] inside the caller's transaction. Only a video still processing moves.
+pub async fn mark_failed_on(
+    conn: &mut AnyConnection,
+    id: VideoId,
+    reason: FailureReason,
+) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE videos SET status = 'failed', failure_reason = $2 \
          WHERE id = $1 AND status = 'processing'",
     )
     .bind(id.get())
     .bind(reason.message())
-    .execute(pool)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }

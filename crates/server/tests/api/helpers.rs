@@ -218,3 +218,37 @@ impl TestApp {
         self.clock.now().as_micros()
     }
 }
+
+impl TestApp {
+    /// Stops this app and starts a new one on the same data directory (database, media,
+    /// signing key), with its settings changed by `configure`: a restart.
+    pub async fn restart_with(mut self, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        let data_dir = std::mem::replace(
+            &mut self.data_dir,
+            tempfile::tempdir().expect("temporary directory"),
+        );
+        let mut settings = (*self.state.settings).clone();
+        self.server.abort();
+        drop(self);
+        configure(&mut settings);
+        start(settings, data_dir).await
+    }
+}
+
+impl TestApp {
+    /// A fresh live token for an existing account (e.g. after a restart on a new clock).
+    pub async fn create_token_for(&self, account: &store::accounts::Account) -> String {
+        let (token, hash) = server::auth::new_token();
+        let now = self.clock_now();
+        store::accounts::insert_token(
+            self.state.pool(),
+            &hash,
+            account.id,
+            now,
+            now + 24 * 3_600_000_000,
+        )
+        .await
+        .expect("inserting a token");
+        token
+    }
+}

@@ -3,7 +3,13 @@
 
 mod creator_api;
 mod engagement;
+mod engagement_payouts;
 mod helpers;
 mod media_samples;
 mod postgres;
 mod video_api;
+mod video_api_accounts;
+mod video_api_jobs;
+mod video_api_paging;
+mod video_api_support;
+mod video_api_visibility;

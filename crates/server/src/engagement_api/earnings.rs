@@ -1,0 +1,275 @@
+//! What creators see of the money (owner only, signed in):
+//!
+//! - `GET /creator/earnings`: the open period's projection for each of the caller's videos
+//!   with activity in it, and every ledger line of closed periods.
+//! - `GET /video/{hash_id}/earnings/explain`: why the video gets what it gets in the open
+//!   period: its period metrics, qualified views, Q, s, w, share and amount, and the reason
+//!   when it earns nothing (`non_compliant`, `under_review`, `no_qualified_views`,
+//!   `zero_quality`).
+//! - `GET /video/{hash_id}/earnings/daily?period=YYYY-MM` (default: the open period): one
+//!   point per UTC day of the period so far, with the day's qualified views and the earnings
+//!   attributed to it: the period's amount (projected, or the ledger's once closed) split in
+//!   proportion to each day's qualified views.
+//!
+//! Someone else's visible video is 403 here; an invisible one 404.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::allocation::{AllocationLine, Period, ZeroReason, format_day, utc_day};
+use domain::metrics::VideoMetrics;
+use domain::video::{Video, Visibility};
+use serde::Serialize;
+use store::{moderation, periods, videos};
+
+use super::error::{EngagementApiError, Issue};
+use super::target;
+use crate::projection::PeriodEntry;
+use crate::scoring;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/creator/earnings", get(creator_earnings))
+        .route("/video/{hash_id}/earnings/explain", get(explain))
+        .route("/video/{hash_id}/earnings/daily", get(daily))
+}
+
+#[derive(Serialize)]
+struct ProjectedVideo {
+    video_id: i64,
+    hash_id: String,
+    qualified_views: u64,
+    rev_prop: f64,
+    proj_earnings: f64,
+}
+
+#[derive(Serialize)]
+struct LedgerJson {
+    period: String,
+    video_id: i64,
+    qualified_views: i64,
+    quality_score: f64,
+    rev_prop: f64,
+    amount_cents: i64,
+}
+
+#[derive(Serialize)]
+struct CreatorEarnings {
+    open_period: String,
+    pool: f64,
+    projected: Vec<ProjectedVideo>,
+    projected_total: f64,
+    ledger: Vec<LedgerJson>,
+    paid_total_cents: i64,
+}
+
+async fn creator_earnings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<CreatorEarnings>, EngagementApiError> {
+    let caller = target::account(&state, &headers).await?;
+    let own = videos::list_account_videos(state.pool(), caller.id).await?;
+    let projected: Vec<ProjectedVideo> = own
+        .iter()
+        .filter_map(|video| {
+            let entry = state.projection.entry(video.id)?;
+            Some(ProjectedVideo {
+                video_id: video.id.get(),
+                hash_id: video.hash_id.as_str().to_owned(),
+                qualified_views: entry.qualified_views,
+                rev_prop: entry.line.share(),
+                proj_earnings: entry.line.amount(),
+            })
+        })
+        .collect();
+    let ledger: Vec<LedgerJson> = periods::account_ledger(state.pool(), caller.id)
+        .await?
+        .into_iter()
+        .map(|l| LedgerJson {
+            period: l.period,
+            video_id: l.video_id,
+            qualified_views: l.qualified_views,
+            quality_score: l.quality,
+            rev_prop: l.share,
+            amount_cents: l.amount_cents,
+        })
+        .collect();
+    Ok(Json(CreatorEarnings {
+        open_period: state.projection.period().to_string(),
+        pool: state.settings.payout.params.pool(),
+        projected_total: projected.iter().map(|p| p.proj_earnings).sum(),
+        projected,
+        paid_total_cents: ledger.iter().map(|l| l.amount_cents).sum(),
+        ledger,
+    }))
+}
+
+/// The caller's own video.
+async fn owned_video(
+    state: &AppState,
+    hash_id: &str,
+    headers: &HeaderMap,
+) -> Result<Video, EngagementApiError> {
+    let caller = target::account(state, headers).await?;
+    let video = target::any_video(state, hash_id).await?;
+    if video.is_owned_by(Some(caller.id)) {
+        return Ok(video);
+    }
+    match video.visibility_for(Some(caller.id)) {
+        Visibility::Visible | Visibility::Private => Err(EngagementApiError::Forbidden(
+            "Only the video's owner can see its earnings".into(),
+        )),
+        Visibility::Hidden => Err(EngagementApiError::NotFound),
+    }
+}
+
+#[derive(Serialize)]
+struct Explained {
+    period: String,
+    video_id: i64,
+    hash_id: String,
+    qualified_views: u64,
+    metrics: VideoMetrics,
+    quality_score: f64,
+    s: f64,
+    w: f64,
+    rev_prop: f64,
+    proj_earnings: f64,
+    zero_reason: Option<ZeroReason>,
+    pool: f64,
+    alpha: f64,
+    lambda_fair: f64,
+    lambda_eff: f64,
+}
+
+async fn explain(
+    State(state): State<AppState>,
+    Path(hash_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Explained>, EngagementApiError> {
+    let video = owned_video(&state, &hash_id, &headers).await?;
+    let period = state.projection.period();
+    let entry = match state.projection.entry(video.id) {
+        Some(entry) => entry,
+        // No activity in the open period (or not solved yet): its period aggregates and a
+        // zero line.
+        None => {
+            let stats = periods::period_stats(state.pool(), video.id, period).await?;
+            let status = moderation::status(state.pool(), video.id).await?;
+            PeriodEntry {
+                video: video.id,
+                owner: video.owner,
+                qualified_views: u64::try_from(stats.qualified_views).unwrap_or(0),
+                metrics: scoring::video_metrics(
+                    &stats,
+                    &video.title,
+                    &video.description,
+                    video.compliance,
+                ),
+                under_review: status.is_under_review(),
+                line: AllocationLine::ZERO,
+            }
+        }
+    };
+    let payout = &state.settings.payout;
+    let e = entry.explanation(payout);
+    Ok(Json(Explained {
+        period: period.to_string(),
+        video_id: video.id.get(),
+        hash_id: video.hash_id.as_str().to_owned(),
+        qualified_views: e.qualified_views,
+        metrics: e.metrics,
+        quality_score: e.quality.get(),
+        s: e.s,
+        w: e.w,
+        rev_prop: e.share,
+        proj_earnings: e.amount,
+        zero_reason: e.zero_reason,
+        pool: payout.params.pool(),
+        alpha: payout.params.alpha(),
+        lambda_fair: payout.params.lambda_fair(),
+        lambda_eff: payout.params.lambda_eff(),
+    }))
+}
+
+#[derive(Serialize)]
+struct DayPoint {
+    date: String,
+    qualified_views: i64,
+    earnings: f64,
+}
+
+#[derive(Serialize)]
+struct DailySeries {
+    period: String,
+    /// `projected` for the open period, `closed` once the ledger holds it, `unclosed` for a
+    /// past period not closed yet (no amounts).
+    status: &'static str,
+    days: Vec<DayPoint>,
+}
+
+async fn daily(
+    State(state): State<AppState>,
+    Path(hash_id): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<DailySeries>, EngagementApiError> {
+    let video = owned_video(&state, &hash_id, &headers).await?;
+    let now = state.clock.now().as_micros();
+    let open = Period::containing(now);
+    let period = match query.get("period") {
+        Some(raw) => Period::parse(raw).map_err(|e| {
+            EngagementApiError::invalid(Issue::new(
+                &["query", "period"],
+                e.to_string(),
+                "value_error",
+            ))
+        })?,
+        None => open,
+    };
+    let (status, amount) =
+        if let Some(closed) = periods::closed_period(state.pool(), period).await? {
+            let cents: i64 = periods::period_ledger(state.pool(), period)
+                .await?
+                .iter()
+                .filter(|l| l.video_id == video.id.get())
+                .map(|l| l.amount_cents)
+                .sum();
+            let _ = closed;
+            ("closed", cents as f64 / 100.0)
+        } else if period == state.projection.period() {
+            ("projected", state.projection.payout(video.id).amount)
+        } else {
+            ("unclosed", 0.0)
+        };
+    let first = utc_day(period.start_micros());
+    let last = utc_day(period.end_micros().min(now.max(period.start_micros())) - 1) + 1;
+    let views: HashMap<i64, i64> = periods::daily_views(state.pool(), video.id, first, last)
+        .await?
+        .into_iter()
+        .collect();
+    let total: i64 = views.values().sum();
+    let days = (first..last.max(first))
+        .map(|day| {
+            let v = views.get(&day).copied().unwrap_or(0);
+            DayPoint {
+                date: format_day(day),
+                qualified_views: v,
+                earnings: if total > 0 {
+                    amount * v as f64 / total as f64
+                } else {
+                    0.0
+                },
+            }
+        })
+        .collect();
+    Ok(Json(DailySeries {
+        period: period.to_string(),
+        status,
+        days,
+    }))
+}

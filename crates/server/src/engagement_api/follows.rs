@@ -1,0 +1,69 @@
+//! `PUT /users/{user_id}/follow` and `DELETE /users/{user_id}/follow` (signed in): follow or
+//! stop following a user by public id. Both are idempotent and answer `{"following",
+//! "followers"}`. Following oneself is a 422. These rows are what `/get-creator-data`'s
+//! `following` and `followers` count.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::put;
+use axum::{Json, Router};
+use domain::ids::UserId;
+use serde::Serialize;
+use store::accounts::{self, Account};
+use store::engagement;
+
+use super::error::{EngagementApiError, Issue};
+use super::target;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/users/{user_id}/follow", put(follow).delete(unfollow))
+}
+
+#[derive(Serialize)]
+struct FollowState {
+    following: bool,
+    followers: i64,
+}
+
+async fn followee(state: &AppState, user_id: &str) -> Result<Account, EngagementApiError> {
+    let id = UserId::parse(user_id).map_err(|_| EngagementApiError::NotFound)?;
+    Ok(accounts::find_account_by_public_id(state.pool(), &id).await?)
+}
+
+async fn follow(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<FollowState>, EngagementApiError> {
+    let caller = target::account(&state, &headers).await?;
+    let followee = followee(&state, &user_id).await?;
+    if followee.id == caller.id {
+        return Err(EngagementApiError::invalid(Issue::new(
+            &["path", "user_id"],
+            "You cannot follow yourself",
+            "value_error",
+        )));
+    }
+    engagement::follow(state.pool(), caller.id, followee.id, state.clock.now()).await?;
+    let stats = accounts::creator_stats(state.pool(), followee.id).await?;
+    Ok(Json(FollowState {
+        following: true,
+        followers: stats.followers,
+    }))
+}
+
+async fn unfollow(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<FollowState>, EngagementApiError> {
+    let caller = target::account(&state, &headers).await?;
+    let followee = followee(&state, &user_id).await?;
+    engagement::unfollow(state.pool(), caller.id, followee.id).await?;
+    let stats = accounts::creator_stats(state.pool(), followee.id).await?;
+    Ok(Json(FollowState {
+        following: false,
+        followers: stats.followers,
+    }))
+}

@@ -1,0 +1,207 @@
+//! Reports and moderation.
+//!
+//! - `POST /video/{hash_id}/reports` (signed in; body `{"reason": "…"}`, 1 to 500 characters):
+//!   one report per user per video (201 the first time, 200 after). When the reports since the
+//!   last moderator decision reach `report_threshold`, the video is under review: C = 0 until a
+//!   moderator decides.
+//! - `PUT /moderation/videos/{hash_id}` (moderators; body `{"compliance": 0 | 1, "note": "…"}`)
+//!   sets the video's compliance, ends any review, and is logged; `GET` on the same path shows
+//!   the video's moderation state.
+//! - `POST /admin/periods/{period}/close` (moderators) closes a period (`YYYY-MM`) into the
+//!   ledger, like `reelshare payout close`. 409 when the period has not ended or is closed.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{post, put};
+use axum::{Json, Router};
+use domain::allocation::Period;
+use serde::Serialize;
+use serde_json::Value;
+use store::accounts::{Account, Role};
+use store::moderation::{self, Decision};
+
+use super::error::{EngagementApiError, Issue};
+use super::target;
+use crate::projection;
+use crate::state::AppState;
+
+const REASON_MAX_CHARS: usize = 500;
+const NOTE_MAX_CHARS: usize = 1_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/video/{hash_id}/reports", post(report))
+        .route(
+            "/moderation/videos/{hash_id}",
+            put(decide).get(moderation_state),
+        )
+        .route("/admin/periods/{period}/close", post(close_period))
+}
+
+#[derive(Serialize)]
+struct Reported {
+    reported: bool,
+    under_review: bool,
+}
+
+async fn report(
+    State(state): State<AppState>,
+    Path(hash_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Reported>), EngagementApiError> {
+    let caller = target::account(&state, &headers).await?;
+    let video = target::engageable_video(&state, &hash_id, Some(&caller)).await?;
+    let body = target::json_object(&body)?;
+    let reason = target::text_field(&body, "reason", REASON_MAX_CHARS)?;
+    let outcome = moderation::report(
+        state.pool(),
+        video.id,
+        caller.id,
+        &reason,
+        state.clock.now(),
+        state.settings.report_threshold,
+    )
+    .await?;
+    if outcome.under_review {
+        tracing::info!(video_id = %video.id, "video under review after reports");
+    }
+    let status = if outcome.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(Reported {
+            reported: true,
+            under_review: outcome.under_review,
+        }),
+    ))
+}
+
+async fn moderator(state: &AppState, headers: &HeaderMap) -> Result<Account, EngagementApiError> {
+    let caller = target::account(state, headers).await?;
+    if caller.role != Role::Moderator {
+        return Err(EngagementApiError::Forbidden(
+            "Only moderators can do this".into(),
+        ));
+    }
+    Ok(caller)
+}
+
+#[derive(Serialize)]
+struct ModerationState {
+    hash_id: String,
+    compliance: f64,
+    under_review: bool,
+    pending_reports: i64,
+    note: Option<String>,
+}
+
+async fn current_state(
+    state: &AppState,
+    hash_id: &str,
+) -> Result<ModerationState, EngagementApiError> {
+    let video = target::any_video(state, hash_id).await?;
+    let status = moderation::status(state.pool(), video.id).await?;
+    Ok(ModerationState {
+        hash_id: video.hash_id.as_str().to_owned(),
+        compliance: video.compliance,
+        under_review: status.is_under_review(),
+        pending_reports: status.pending_reports,
+        note: status.note,
+    })
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    Path(hash_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ModerationState>, EngagementApiError> {
+    let caller = moderator(&state, &headers).await?;
+    let video = target::any_video(&state, &hash_id).await?;
+    let body = target::json_object(&body)?;
+    let compliance = match body.get("compliance") {
+        Some(Value::Number(n)) if n.as_f64() == Some(0.0) => 0.0,
+        Some(Value::Number(n)) if n.as_f64() == Some(1.0) => 1.0,
+        Some(Value::Bool(b)) => f64::from(u8::from(*b)),
+        None => {
+            return Err(EngagementApiError::invalid(Issue::missing(&[
+                "body",
+                "compliance",
+            ])));
+        }
+        Some(_) => {
+            return Err(EngagementApiError::invalid(Issue::new(
+                &["body", "compliance"],
+                "Input should be 0 or 1",
+                "literal_error",
+            )));
+        }
+    };
+    let note = target::text_field(&body, "note", NOTE_MAX_CHARS)?;
+    moderation::decide(
+        state.pool(),
+        &Decision {
+            video: video.id,
+            moderator: caller.id,
+            compliance,
+            note: &note,
+            at: state.clock.now(),
+        },
+    )
+    .await?;
+    tracing::info!(video_id = %video.id, moderator = %caller.id, compliance, "moderation decision");
+    Ok(Json(current_state(&state, &hash_id).await?))
+}
+
+async fn moderation_state(
+    State(state): State<AppState>,
+    Path(hash_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<ModerationState>, EngagementApiError> {
+    moderator(&state, &headers).await?;
+    Ok(Json(current_state(&state, &hash_id).await?))
+}
+
+#[derive(Serialize)]
+struct PeriodClosed {
+    period: String,
+    pool_cents: i64,
+    lines: usize,
+    total_cents: i64,
+}
+
+async fn close_period(
+    State(state): State<AppState>,
+    Path(period): Path<String>,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<PeriodClosed>), EngagementApiError> {
+    moderator(&state, &headers).await?;
+    let period = Period::parse(&period).map_err(|e| {
+        EngagementApiError::invalid(Issue::new(
+            &["path", "period"],
+            e.to_string(),
+            "value_error",
+        ))
+    })?;
+    let closed = projection::close_period(
+        state.pool(),
+        period,
+        &state.settings.payout,
+        state.clock.now(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PeriodClosed {
+            period: closed.period.to_string(),
+            pool_cents: closed.pool_cents,
+            lines: closed.lines.len(),
+            total_cents: closed.lines.iter().map(|l| l.amount_cents).sum(),
+        }),
+    ))
+}

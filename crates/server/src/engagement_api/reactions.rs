@@ -1,0 +1,89 @@
+//! Likes and shares of a video; both need a signed-in user.
+//!
+//! - `PUT /video/{hash_id}/like` likes (once per user; repeating is harmless) and
+//!   `DELETE /video/{hash_id}/like` takes it back. Both answer `{"liked", "likes"}`.
+//! - `POST /video/{hash_id}/shares` records a share. A user's shares of a video count once per
+//!   UTC day (201 when this one counted, 200 when it did not), so repeated clicks cannot pump
+//!   the engagement rate.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{post, put};
+use axum::{Json, Router};
+use serde::Serialize;
+use store::{engagement, videos};
+
+use super::error::EngagementApiError;
+use super::target;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/video/{hash_id}/like", put(like).delete(unlike))
+        .route("/video/{hash_id}/shares", post(share))
+}
+
+#[derive(Serialize)]
+struct LikeState {
+    liked: bool,
+    likes: i64,
+}
+
+async fn like(
+    State(state): State<AppState>,
+    Path(hash_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<LikeState>, EngagementApiError> {
+    let caller = target::account(&state, &headers).await?;
+    let video = target::engageable_video(&state, &hash_id, Some(&caller)).await?;
+    engagement::like(state.pool(), video.id, caller.id, state.clock.now()).await?;
+    let stats = videos::video_stats(state.pool(), video.id).await?;
+    Ok(Json(LikeState {
+        liked: true,
+        likes: stats.likes,
+    }))
+}
+
+async fn unlike(
+    State(state): State<AppState>,
+    Path(hash_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<LikeState>, EngagementApiError> {
+    let caller = target::account(&state, &headers).await?;
+    let video = target::engageable_video(&state, &hash_id, Some(&caller)).await?;
+    engagement::unlike(state.pool(), video.id, caller.id, state.clock.now()).await?;
+    let stats = videos::video_stats(state.pool(), video.id).await?;
+    Ok(Json(LikeState {
+        liked: false,
+        likes: stats.likes,
+    }))
+}
+
+#[derive(Serialize)]
+struct ShareRecorded {
+    counted: bool,
+    shares: i64,
+}
+
+async fn share(
+    State(state): State<AppState>,
+    Path(hash_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<ShareRecorded>), EngagementApiError> {
+    let caller = target::account(&state, &headers).await?;
+    let video = target::engageable_video(&state, &hash_id, Some(&caller)).await?;
+    let counted = engagement::share(state.pool(), video.id, caller.id, state.clock.now()).await?;
+    let stats = videos::video_stats(state.pool(), video.id).await?;
+    let status = if counted {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(ShareRecorded {
+            counted,
+            shares: stats.shares,
+        }),
+    ))
+}

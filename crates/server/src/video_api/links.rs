@@ -1,0 +1,158 @@
+//! The absolute links the Video API hands out, and checking the signed ones when they come
+//! back. reelshare plays S3's part itself: a watch link or a private thumbnail link is
+//! `/media/<hash_id>/<object>?exp=<unix seconds>&sig=<HMAC>`, the signature covering the method,
+//! the path and the expiry, so a link whose path, id or expiry was changed, or that is past its
+//! expiry, is refused. Thumbnails of listed public videos need no signature (anyone may see
+//! them); those of drafts and private videos do.
+
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use axum::http::header::HOST;
+use domain::ids::HashId;
+use domain::video::{Timestamp, Video};
+
+use crate::signing::Signer;
+use crate::state::AppState;
+
+/// Where the signed upload form is posted (reelshare's stand-in for an S3 bucket URL).
+pub const UPLOAD_FORM_PATH: &str = "/media/uploads";
+
+pub fn original_path(hash_id: &HashId) -> String {
+    format!("/media/{hash_id}/original")
+}
+
+pub fn thumbnail_path(hash_id: &HashId) -> String {
+    format!("/media/{hash_id}/thumbnail.jpg")
+}
+
+/// Makes the links of one response: one base URL, one clock reading, one expiry.
+pub struct Links {
+    base: String,
+    signer: Arc<Signer>,
+    expires_at: i64,
+}
+
+impl Links {
+    pub fn for_request(state: &AppState, headers: &HeaderMap) -> Self {
+        let base = state.settings.public_url.clone().unwrap_or_else(|| {
+            let host = headers
+                .get(HOST)
+                .and_then(|h| h.to_str().ok())
+                .filter(|h| is_plain_host(h))
+                .map_or_else(|| state.settings.bind.to_string(), str::to_owned);
+            format!("http://{host}")
+        });
+        let ttl = i64::try_from(state.settings.watch_link_ttl.as_secs()).unwrap_or(i64::MAX);
+        Self {
+            base,
+            signer: state.signer.clone(),
+            expires_at: state.clock.now().as_seconds().saturating_add(ttl),
+        }
+    }
+
+    pub fn absolute(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A signed, expiring link that streams the original.
+    pub fn watch(&self, hash_id: &HashId) -> String {
+        self.signed(&original_path(hash_id))
+    }
+
+    /// The small thumbnail: plain for listed public videos, signed for anything else.
+    pub fn thumbnail(&self, video: &Video) -> String {
+        let path = thumbnail_path(&video.hash_id);
+        if video.is_listed() && !video.is_private {
+            self.absolute(&path)
+        } else {
+            self.signed(&path)
+        }
+    }
+
+    fn signed(&self, path: &str) -> String {
+        let expiry = self.expires_at.to_string();
+        let signature = sign(&self.signer, path, &expiry);
+        format!("{}{path}?exp={expiry}&sig={signature}", self.base)
+    }
+}
+
+fn sign(signer: &Signer, path: &str, expiry: &str) -> String {
+    signer.sign(&["GET", path, &format!("exp={expiry}")])
+}
+
+/// Why a signed link was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error("the link's signature does not match")]
+    BadSignature,
+    #[error("the link has expired")]
+    Expired,
+}
+
+/// Checks a signed link for `path` (the request's own path) at `now`.
+pub fn verify(
+    signer: &Signer,
+    path: &str,
+    expiry: &str,
+    signature: &str,
+    now: Timestamp,
+) -> Result<(), LinkError> {
+    if !signer.verify(&["GET", path, &format!("exp={expiry}")], signature) {
+        return Err(LinkError::BadSignature);
+    }
+    let expires_at: i64 = expiry.parse().map_err(|_| LinkError::BadSignature)?;
+    if now.as_seconds() >= expires_at {
+        return Err(LinkError::Expired);
+    }
+    Ok(())
+}
+
+/// A `Host` value safe to echo into a URL: a name or address and an optional port.
+fn is_plain_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 255
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signed_link_is_refused_when_any_part_changes_or_it_expires() {
+        let signer = Signer::new(vec![1; 32]);
+        let path = "/media/aaaaaaaaaaaaaaaa/original";
+        let signature = sign(&signer, path, "100");
+        let at = |s: i64| Timestamp::from_micros(s * 1_000_000);
+        assert_eq!(verify(&signer, path, "100", &signature, at(99)), Ok(()));
+        assert_eq!(
+            verify(
+                &signer,
+                "/media/aaaaaaaaaaaaaaab/original",
+                "100",
+                &signature,
+                at(99)
+            ),
+            Err(LinkError::BadSignature)
+        );
+        assert_eq!(
+            verify(&signer, path, "101", &signature, at(99)),
+            Err(LinkError::BadSignature)
+        );
+        assert_eq!(
+            verify(&signer, path, "100", &signature, at(100)),
+            Err(LinkError::Expired)
+        );
+    }
+
+    #[test]
+    fn only_plain_host_headers_are_echoed() {
+        assert!(is_plain_host("localhost:8080"));
+        assert!(is_plain_host("[::1]:8080"));
+        assert!(!is_plain_host("evil.com/path"));
+        assert!(!is_plain_host("a b"));
+    }
+}

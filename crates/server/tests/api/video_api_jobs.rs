@@ -1,0 +1,202 @@
+//! The durable processing queue: in-process workers pick an upload up at once; a job survives
+//! a restart, including one a dead worker was holding; a job stuck past its timeout fails with
+//! the internal-error reason and keeps no bytes; and the queue works on PostgreSQL.
+
+use std::time::Duration;
+
+use domain::ids::HashId;
+use serde_json::json;
+
+use crate::helpers::{TestApp, clip, spawn_app, spawn_app_on_postgres, spawn_app_with};
+use crate::video_api_support::*;
+
+async fn video_id(app: &TestApp, hash_id: &str) -> domain::ids::VideoId {
+    let hash_id = HashId::parse(hash_id).unwrap();
+    store::videos::find_video_by_hash(app.state.pool(), &hash_id)
+        .await
+        .unwrap()
+        .id
+}
+
+/// Claims the next job as a worker would, then "dies" holding it.
+async fn claim_and_abandon(app: &TestApp) -> store::jobs::ClaimedJob {
+    let terms = server::worker::claim_terms(&app.state);
+    store::jobs::claim_next(&app.state.db, terms)
+        .await
+        .unwrap()
+        .expect("a job to claim")
+}
+
+/// Longer than any lease.
+fn past_the_lease(app: &TestApp) -> Duration {
+    app.state.settings.job_timeout + Duration::from_secs(61)
+}
+
+#[tokio::test]
+async fn the_in_process_workers_process_an_upload_promptly() {
+    let app = spawn_app().await;
+    let user = app.create_user("olga").await;
+    let hash_id = upload(
+        &app,
+        &user.token,
+        "clip-a.mp4",
+        "video/mp4",
+        clip("clip-a.mp4"),
+    )
+    .await;
+    let video = wait_until_done(&app, &user.token, &hash_id)
+        .await
+        .expect("processed");
+    assert_eq!(video["listing_time"], serde_json::Value::Null);
+    let job = store::jobs::job_of_video(app.state.pool(), video_id(&app, &hash_id).await)
+        .await
+        .unwrap();
+    assert_eq!((job.state.as_str(), job.attempts), ("done", 1));
+}
+
+#[tokio::test]
+async fn a_queued_upload_is_processed_after_a_restart() {
+    let app = spawn_app_with(|settings| settings.processing_workers = 0).await;
+    let user = app.create_user("pete").await;
+    let hash_id = upload(
+        &app,
+        &user.token,
+        "clip-b.mp4",
+        "video/mp4",
+        clip("clip-b.mp4"),
+    )
+    .await;
+    let app = app
+        .restart_with(|settings| settings.processing_workers = 1)
+        .await;
+    let token = app.create_token_for(&user.account).await;
+    assert!(wait_until_done(&app, &token, &hash_id).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_job_held_by_a_worker_that_died_is_finished_after_a_restart() {
+    let app = spawn_app_with(|settings| settings.processing_workers = 0).await;
+    let user = app.create_user("quinn").await;
+    let hash_id = upload(
+        &app,
+        &user.token,
+        "clip-a.mp4",
+        "video/mp4",
+        clip("clip-a.mp4"),
+    )
+    .await;
+    let held = claim_and_abandon(&app).await;
+    assert_eq!(held.attempts, 1);
+
+    let app = app
+        .restart_with(|settings| settings.processing_workers = 1)
+        .await;
+    let token = app.create_token_for(&user.account).await;
+    // Still processing while the dead worker's lease lasts…
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        my_video(&app, &token, &hash_id).await,
+        Err(serde_json::Value::Null)
+    );
+    // …and taken over once it has run out.
+    app.clock.advance(past_the_lease(&app));
+    server::worker::wake();
+    assert!(wait_until_done(&app, &token, &hash_id).await.is_ok());
+    let job = store::jobs::job_of_video(app.state.pool(), video_id(&app, &hash_id).await)
+        .await
+        .unwrap();
+    assert_eq!((job.state.as_str(), job.attempts), ("done", 2));
+}
+
+#[tokio::test]
+async fn a_job_stuck_past_its_timeout_fails_with_an_internal_error_and_keeps_no_bytes() {
+    let app = spawn_app_with(|settings| settings.processing_workers = 0).await;
+    let user = app.create_user("rosa").await;
+    let hash_id = upload(
+        &app,
+        &user.token,
+        "clip-c.mp4",
+        "video/mp4",
+        clip("clip-c.mp4"),
+    )
+    .await;
+    for _ in 0..server::worker::MAX_ATTEMPTS {
+        claim_and_abandon(&app).await;
+        app.clock.advance(past_the_lease(&app));
+    }
+    // No attempts left: nobody may claim it; the sweeper fails it.
+    let terms = server::worker::claim_terms(&app.state);
+    assert!(
+        store::jobs::claim_next(&app.state.db, terms)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    server::worker::sweep_stuck(&app.state).await.unwrap();
+    assert_eq!(
+        my_video(&app, &user.token, &hash_id).await,
+        Err(json!("Internal error, please try again later"))
+    );
+    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+    let path = format!("/video/my/{hash_id}");
+    assert_eq!(delete(&app, &path, Some(&user.token)).await.status(), 204);
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (DATABASE_URL)"]
+async fn the_video_api_flow_and_its_queue_work_on_postgresql() {
+    let app = spawn_app_on_postgres(|settings| settings.processing_workers = 0).await;
+    let user = app.create_user("sam").await;
+    let hash_id = upload(
+        &app,
+        &user.token,
+        "clip-a.mp4",
+        "video/mp4",
+        clip("clip-a.mp4"),
+    )
+    .await;
+    let bad = upload(
+        &app,
+        &user.token,
+        "bad.mp4",
+        "video/mp4",
+        b"nope".repeat(10),
+    )
+    .await;
+    run_jobs(&app).await;
+    assert_eq!(
+        my_video(&app, &user.token, &bad).await,
+        Err(json!("Corrupted/Invalid file"))
+    );
+    publish(&app, &user.token, &hash_id, "on postgres").await;
+    let explore = json(get(&app, "/video/explore/", None).await).await;
+    assert_eq!(explore["videos"][0]["hash_id"], hash_id.as_str());
+    let watch = format!(
+        "/video/watch/?user_id={}&hash_id={hash_id}",
+        user.account.public_id
+    );
+    let link = json(get(&app, &watch, None).await).await["watchable_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(get_url(&app, &link, Some("bytes=0-9")).await.status(), 206);
+    // Paging with ties and a cursor on PostgreSQL.
+    let now = app.clock_now();
+    for n in 0..40 {
+        insert_video(&app, &user.account, Some(now - (n / 2)), false).await;
+    }
+    let first = json(get(&app, "/video/explore/", None).await).await;
+    let cursor = first["next"].as_str().unwrap();
+    let second = json(
+        get(
+            &app,
+            &format!("/video/explore/?next={}", query_escape(cursor)),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(second["videos"].as_array().unwrap().len(), 11);
+    let path = format!("/video/my/{hash_id}");
+    assert_eq!(delete(&app, &path, Some(&user.token)).await.status(), 204);
+}

@@ -1,0 +1,252 @@
+//! The durable processing queue: one `jobs` row per upload to process, in the same database as
+//! the videos, so an upload's row and its job commit together and survive any restart.
+//!
+//! A worker *claims* a job by moving it to `running` with a lease (`locked_until`). Claiming
+//! is one conditional `UPDATE … RETURNING`, so two workers (threads or nodes) never hold the
+//! same job. A job whose lease ran out belongs to a worker that died: it is claimable again
+//! while it has attempts left, and *stuck* once it has none. Finishing a job updates its video
+//! in the same transaction. This module decides nothing about media; the server's worker does.
+//!
+//! The portable claim works on both backends (SQLite serialises writers; on PostgreSQL a
+//! concurrent claimer re-checks the condition and gets nothing). PostgreSQL also gets
+//! [`claim_next_skip_locked`], which lets many claimers pass each other without waiting.
+
+use domain::ids::VideoId;
+use domain::lifecycle::FailureReason;
+use domain::video::Timestamp;
+use sqlx::{AnyConnection, AnyPool, FromRow};
+
+use crate::StoreError;
+use crate::database::{Backend, Database};
+use crate::videos::{self, MediaFacts, NewVideo};
+
+/// The only kind of job so far.
+pub const PROCESS_UPLOAD: &str = "process_upload";
+
+/// A job a worker holds until `locked_until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub video_id: VideoId,
+    /// Including this one.
+    pub attempts: u32,
+}
+
+#[derive(FromRow)]
+struct ClaimedRow {
+    id: i64,
+    video_id: i64,
+    attempts: i64,
+}
+
+impl From<ClaimedRow> for ClaimedJob {
+    fn from(row: ClaimedRow) -> Self {
+        Self {
+            id: row.id,
+            video_id: VideoId::new(row.video_id),
+            attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// How a claim is made: when, for how long, and how many attempts a job may have.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimTerms {
+    pub now: Timestamp,
+    pub locked_until: Timestamp,
+    pub max_attempts: u32,
+}
+
+/// Queues processing of `video` inside the caller's transaction.
+pub async fn enqueue_on(
+    conn: &mut AnyConnection,
+    video: VideoId,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let id: (i64,) = sqlx::query_as(
+        "INSERT INTO jobs (kind, video_id, state, attempts, run_after, created_at) \
+         VALUES ($1, $2, 'queued', 0, $3, $3) RETURNING id",
+    )
+    .bind(PROCESS_UPLOAD)
+    .bind(video.get())
+    .bind(now.as_micros())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id.0)
+}
+
+/// Stores a new `processing` video row and its processing job, together or not at all.
+pub async fn insert_video_and_job(
+    pool: &AnyPool,
+    new: NewVideo<'_>,
+) -> Result<VideoId, StoreError> {
+    let now = new.uploaded_at;
+    let mut tx = pool.begin().await?;
+    let id = videos::insert_video_on(&mut tx, new).await?;
+    enqueue_on(&mut tx, id, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Claims the next due job with the best statement for the backend.
+pub async fn claim_next(
+    db: &Database,
+    terms: ClaimTerms,
+) -> Result<Option<ClaimedJob>, StoreError> {
+    match db.backend() {
+        Backend::Sqlite => claim_next_portable(db.pool(), terms).await,
+        Backend::Postgres => claim_next_skip_locked(db.pool(), terms).await,
+    }
+}
+
+/// Claims the oldest due job: a queued one whose time has come, or a running one whose lease
+/// expired with attempts left. Portable SQL; the repeated condition in the outer `WHERE` makes
+/// the claim conditional, so a job someone else just claimed is not claimed twice.
+pub async fn claim_next_portable(
+    pool: &AnyPool,
+    terms: ClaimTerms,
+) -> Result<Option<ClaimedJob>, StoreError> {
+    let row: Option<ClaimedRow> = sqlx::query_as(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = $2 \
+         WHERE id = (SELECT id FROM jobs \
+                     WHERE (state = 'queued' AND run_after <= $1) \
+                        OR (state = 'running' AND locked_until < $1 AND attempts < $3) \
+                     ORDER BY run_after, id LIMIT 1) \
+           AND ((state = 'queued' AND run_after <= $1) \
+                OR (state = 'running' AND locked_until < $1 AND attempts < $3)) \
+         RETURNING id, video_id, attempts",
+    )
+    .bind(terms.now.as_micros())
+    .bind(terms.locked_until.as_micros())
+    .bind(i64::from(terms.max_attempts))
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(ClaimedJob::from))
+}
+
+/// PostgreSQL only: like [`claim_next_portable`], but rows other claimers hold are skipped
+/// (`FOR UPDATE SKIP LOCKED`) instead of waited for.
+pub async fn claim_next_skip_locked(
+    pool: &AnyPool,
+    terms: ClaimTerms,
+) -> Result<Option<ClaimedJob>, StoreError> {
+    let row: Option<ClaimedRow> = sqlx::query_as(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = $2 \
+         WHERE id = (SELECT id FROM jobs \
+                     WHERE (state = 'queued' AND run_after <= $1) \
+                        OR (state = 'running' AND locked_until < $1 AND attempts < $3) \
+                     ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+         RETURNING id, video_id, attempts",
+    )
+    .bind(terms.now.as_micros())
+    .bind(terms.locked_until.as_micros())
+    .bind(i64::from(terms.max_attempts))
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(ClaimedJob::from))
+}
+
+/// Running jobs whose lease expired with no attempts left: their workers died or hung.
+pub async fn stuck_jobs(
+    pool: &AnyPool,
+    now: Timestamp,
+    max_attempts: u32,
+) -> Result<Vec<ClaimedJob>, StoreError> {
+    let rows: Vec<ClaimedRow> = sqlx::query_as(
+        "SELECT id, video_id, attempts FROM jobs \
+         WHERE state = 'running' AND locked_until < $1 AND attempts >= $2 ORDER BY id LIMIT 100",
+    )
+    .bind(now.as_micros())
+    .bind(i64::from(max_attempts))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(ClaimedJob::from).collect())
+}
+
+/// The job succeeded: its video becomes ready with `facts`, and the job is done.
+pub async fn finish_ready(
+    pool: &AnyPool,
+    job: &ClaimedJob,
+    facts: &MediaFacts,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    videos::mark_ready_on(&mut tx, job.video_id, facts).await?;
+    set_state(&mut tx, job.id, "done", None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The job failed for good: its video fails with `reason`, and the job is failed.
+pub async fn finish_failed(
+    pool: &AnyPool,
+    job: &ClaimedJob,
+    reason: FailureReason,
+    error: &str,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    videos::mark_failed_on(&mut tx, job.video_id, reason).await?;
+    set_state(&mut tx, job.id, "failed", Some(error)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Nothing left to do (e.g. the video is gone): the job is done.
+pub async fn finish_moot(pool: &AnyPool, job: &ClaimedJob) -> Result<(), StoreError> {
+    let mut conn = pool.acquire().await?;
+    set_state(&mut conn, job.id, "done", None).await
+}
+
+/// A transient failure: the job goes back to the queue, due at `run_after`.
+pub async fn retry_later(
+    pool: &AnyPool,
+    job: &ClaimedJob,
+    run_after: Timestamp,
+    error: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE jobs SET state = 'queued', run_after = $2, locked_until = NULL, last_error = $3 \
+         WHERE id = $1",
+    )
+    .bind(job.id)
+    .bind(run_after.as_micros())
+    .bind(error)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+async fn set_state(
+    conn: &mut AnyConnection,
+    id: i64,
+    state: &str,
+    error: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE jobs SET state = $2, locked_until = NULL, last_error = COALESCE($3, last_error) \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(state)
+    .bind(error)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A job's state, for tests and operators.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct JobStatus {
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+/// The newest job of `video`, if any.
+pub async fn job_of_video(pool: &AnyPool, video: VideoId) -> Result<JobStatus, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT state, attempts, last_error FROM jobs WHERE video_id = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(video.get())
+    .fetch_one(pool)
+    .await?)
+}
