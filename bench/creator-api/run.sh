@@ -46,12 +46,14 @@ echo "== 1. upload 1 GiB vs dd"
 sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
 dd_seconds=$( { /usr/bin/time -f %e dd if=/dev/zero of="$work/dd.bin" bs=1M count=1024 conv=fsync status=none; } 2>&1 )
 rm -f "$work/dd.bin"
+cat "$big" > /dev/null   # the client reads its file warm, as dd reads /dev/zero
+
 rss_before=$(rss_kib VmRSS)
 upload_seconds=$(curl -s -o "$work/upload.json" -w '%{time_total}' \
   -F creator_id=1 -F title=big -F "file=@$big;type=video/mp4" "127.0.0.1:$port/upload-video")
 rss_peak=$(rss_kib VmHWM)
 cat "$work/upload.json"; echo
-python3 - "$dd_seconds" "$upload_seconds" "$size" "$rss_before" "$rss_peak" <<'PY'
+python3 - "$dd_seconds" "$upload_seconds" "$size" "$rss_before" "$rss_peak"  <<'PY'
 import sys
 dd, up, size, before, peak = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 mib = size / 2**20

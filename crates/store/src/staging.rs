@@ -15,6 +15,9 @@ use tempfile::TempPath;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+/// Size of the writes that reach the disk.
+const WRITE_BLOCK: usize = 1 << 20;
+
 /// Chunks in flight between the network and the disk (each at most a network read).
 const CHANNEL_CHUNKS: usize = 64;
 
@@ -41,13 +44,15 @@ impl StagedFile {
         })
         .await
         .map_err(io::Error::other)??;
-        let (mut file, path) = named.into_parts();
+        let (file, path) = named.into_parts();
         let (chunks, mut received) = mpsc::channel::<Bytes>(CHANNEL_CHUNKS);
         let thread = tokio::task::spawn_blocking(move || {
+            // Network chunks are small; the disk wants large writes.
+            let mut file = io::BufWriter::with_capacity(WRITE_BLOCK, file);
             while let Some(chunk) = received.blocking_recv() {
                 file.write_all(&chunk)?;
             }
-            file.sync_all()
+            file.into_inner().map_err(|e| e.into_error())?.sync_all()
         });
         Ok(Self {
             path,

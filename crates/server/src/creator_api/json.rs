@@ -2,6 +2,7 @@
 //! Field names and types follow the seed; fields are declared in alphabetical order because
 //! the original (Flask's `jsonify`) sorted keys, and some clients diff raw bodies.
 
+use domain::quality::QualityWeights;
 use domain::video::Video;
 use serde::Serialize;
 use serde_json::Number;
@@ -63,7 +64,12 @@ pub struct VideoData {
 }
 
 impl VideoData {
-    pub fn new(video: &Video, stats: &VideoStats, payout: ProjectedPayout) -> Self {
+    pub fn new(
+        video: &Video,
+        stats: &VideoStats,
+        payout: ProjectedPayout,
+        weights: &QualityWeights,
+    ) -> Self {
         let metrics =
             scoring::video_metrics(stats, &video.title, &video.description, video.compliance);
         let compliance = if video.compliance.fract() == 0.0 {
@@ -81,7 +87,7 @@ impl VideoData {
             likes: stats.likes,
             nlp_quality: metrics.nlp_quality.get(),
             proj_earnings: payout.amount,
-            quality_score: scoring::quality(&metrics),
+            quality_score: scoring::quality_with(&metrics, weights),
             rev_prop: payout.share,
             rewatch: metrics.rewatch.get(),
             shares: stats.shares,

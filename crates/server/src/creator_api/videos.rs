@@ -113,6 +113,7 @@ async fn video_data(state: &AppState, video: &Video) -> Result<VideoData, Creato
         video,
         &stats,
         state.projection.payout(video.id),
+        &state.settings.payout.weights,
     ))
 }
 

@@ -905,3 +905,50 @@ async fn engagement_moderation_and_closing_work_on_postgresql() {
     .await;
     assert_eq!(e["paid_total_cents"], 1_000_000);
 }
+
+/// Throughput of the ingest function itself on SQLite, without HTTP: one transaction per
+/// watch against group commit (1 000 watches per transaction). Every watch is a new viewer,
+/// so each one is counted and touches every aggregate. Numbers in `bench/ingest/README.md`.
+#[tokio::test]
+#[ignore = "benchmark: cargo test -p server --test api ingest_throughput -- --ignored --nocapture"]
+async fn ingest_throughput_of_single_transactions_and_group_commit_on_sqlite() {
+    let app = spawn_app().await;
+    let owner = app.create_user("owner").await;
+    let (video, _) = app
+        .insert_bare_video(owner.account.id, "Benchmark", true, false)
+        .await;
+    let t = app.in_open_period(MICROS_PER_DAY).as_micros();
+    let names: Vec<String> = (0..45_000).map(|i| format!("a:bench-{i}")).collect();
+    let view = |i: usize| NewView {
+        video,
+        duration_seconds: 30.0,
+        viewer: &names[i],
+        session_id: "s",
+        watched_seconds: 5.0,
+        by_owner: false,
+        at: Timestamp::from_micros(t + i as i64),
+    };
+    let single = 5_000;
+    let started = std::time::Instant::now();
+    for i in 0..single {
+        engagement::record_view(app.state.pool(), &view(i))
+            .await
+            .unwrap();
+    }
+    let per_tx = single as f64 / started.elapsed().as_secs_f64();
+    let grouped = 40_000;
+    let started = std::time::Instant::now();
+    for chunk in (single..single + grouped).collect::<Vec<_>>().chunks(1_000) {
+        let batch: Vec<NewView> = chunk.iter().map(|&i| view(i)).collect();
+        engagement::record_views(app.state.pool(), &batch)
+            .await
+            .unwrap();
+    }
+    let group = grouped as f64 / started.elapsed().as_secs_f64();
+    println!("one transaction per watch: {per_tx:.0} watches/s");
+    println!("group commit, 1000 per transaction: {group:.0} watches/s");
+    assert_eq!(
+        app.video_data(video.get()).await["views"],
+        (single + grouped) as i64
+    );
+}
