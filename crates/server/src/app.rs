@@ -1,7 +1,9 @@
 //! The whole HTTP application as one `Router`, separate from serving it so tests can drive it
 //! directly. Every request is logged as a structured span (method, path, status, latency).
 
-use axum::Router;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::{Json, Router};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -14,10 +16,19 @@ pub fn app(state: AppState) -> Router {
         .merge(video_api::router())
         .merge(accounts_api::router())
         .merge(engagement_api::router())
+        .fallback(not_found)
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// Unknown paths answer as FastAPI does, in JSON.
+async fn not_found() -> impl IntoResponse {
+    (
+        StatusCode::NOT_FOUND,
+        Json(serde_json::json!({ "detail": "Not Found" })),
+    )
 }

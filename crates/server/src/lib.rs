@@ -12,6 +12,7 @@
 //! - [`engagement_api`]: views, likes, comments, shares, follows, reports, earnings.
 //! - [`auth`]: passwords, bearer tokens, who is calling.
 //! - [`ingest`]: streaming an upload to staging under the size limit.
+//! - [`orphans`]: deleting media a crash left without a row.
 //! - [`publishing`]: storing a processed upload (bytes, then row; all or nothing).
 //! - [`streaming`]: serving stored bytes with ranges and ETags.
 //! - [`scoring`], [`projection`]: metrics, the open period's projected payouts, closing periods.
@@ -30,6 +31,7 @@ pub mod demo;
 mod engagement_api;
 pub mod ingest;
 pub mod openapi;
+pub mod orphans;
 pub mod payout_cli;
 pub mod projection;
 pub mod publishing;

@@ -55,6 +55,8 @@ pub struct RawSettings {
     pub report_threshold: u32,
     pub processing_workers: usize,
     pub job_timeout_seconds: u64,
+    /// Media with no video row older than this is deleted at start-up (left by a crash).
+    pub orphan_grace_seconds: u64,
     /// Base of the absolute links reelshare hands out (upload form, watch links), e.g.
     /// `https://video.example.org`; empty: taken from the request's `Host` header.
     pub public_url: String,
@@ -91,6 +93,7 @@ impl Default for RawSettings {
             report_threshold: 3,
             processing_workers: 2,
             job_timeout_seconds: 600,
+            orphan_grace_seconds: 3600,
             public_url: String::new(),
         }
     }
@@ -122,6 +125,7 @@ pub struct Settings {
     pub report_threshold: u32,
     pub processing_workers: usize,
     pub job_timeout: Duration,
+    pub orphan_grace: Duration,
     /// Without a trailing `/`; `None`: from the request's `Host` header.
     pub public_url: Option<String>,
 }
@@ -276,6 +280,7 @@ impl Settings {
             report_threshold: raw.report_threshold.max(1),
             processing_workers: raw.processing_workers.max(1),
             job_timeout: Duration::from_secs(raw.job_timeout_seconds.max(1)),
+            orphan_grace: Duration::from_secs(raw.orphan_grace_seconds),
             public_url: public_url(&raw.public_url)?,
         })
     }

@@ -95,6 +95,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let refresher = tokio::spawn(refresh_projection_forever(state.clone()));
+    tokio::spawn(crate::orphans::sweep_in_background(state.clone()));
     // Dropped (and so aborted) with this future, whether it returns or is cancelled.
     let mut workers = tokio::task::JoinSet::new();
     crate::worker::spawn(&state, &mut workers);

@@ -227,6 +227,25 @@ impl MediaStore {
         Ok(LocalCopy::Downloaded(staged))
     }
 
+    /// Every video that has stored objects, with the time its newest object was written.
+    pub async fn stored_videos(&self) -> Result<Vec<(HashId, i64)>, StoreError> {
+        let mut newest = std::collections::HashMap::<String, i64>::new();
+        let mut listing = self.objects.list(Some(&ObjectPath::from("videos")));
+        while let Some(meta) = listing.next().await {
+            let meta = meta?;
+            let Some(hash_id) = meta.location.parts().nth(1) else {
+                continue;
+            };
+            let written = meta.last_modified.timestamp_micros();
+            let entry = newest.entry(hash_id.as_ref().to_owned()).or_insert(written);
+            *entry = (*entry).max(written);
+        }
+        Ok(newest
+            .into_iter()
+            .filter_map(|(raw, written)| Some((HashId::parse(&raw).ok()?, written)))
+            .collect())
+    }
+
     /// Deletes every object of a video; objects already gone are fine.
     pub async fn delete_all(&self, hash_id: &HashId) -> Result<(), StoreError> {
         for object in MediaObject::ALL {

@@ -439,3 +439,12 @@ pub async fn scoring_rows(pool: &AnyPool) -> Result<Vec<ScoringRow>, StoreError>
     .fetch_all(pool)
     .await?)
 }
+
+/// Whether a video row with this hash id exists, in any state.
+pub async fn hash_id_exists(pool: &AnyPool, hash_id: &HashId) -> Result<bool, StoreError> {
+    let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM videos WHERE hash_id = $1")
+        .bind(hash_id.as_str())
+        .fetch_optional(pool)
+        .await?;
+    Ok(found.is_some())
+}

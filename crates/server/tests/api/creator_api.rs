@@ -547,3 +547,50 @@ async fn without_ffmpeg_a_webm_upload_is_refused_with_the_reason() {
     );
     assert_eq!(app.video_count().await, 0);
 }
+
+#[tokio::test]
+async fn media_a_crash_left_without_a_row_is_swept_once_past_the_grace_period() {
+    let app = spawn_app().await;
+    app.upload_clip("clip-a.mp4", "kept").await;
+    let orphan = server::publishing::new_hash_id();
+    let original = store::media_store::MediaObject::Original;
+    app.state
+        .media
+        .put_bytes(
+            &orphan,
+            original,
+            b"an upload whose row never came".to_vec(),
+        )
+        .await
+        .unwrap();
+    let grace = Duration::from_secs(3600);
+
+    // Young orphans may be uploads in flight: kept.
+    assert_eq!(server::orphans::sweep(&app.state, grace).await.unwrap(), 0);
+    assert_eq!(app.stored_files().len(), 4);
+
+    app.clock.advance(Duration::from_secs(2 * 3600));
+    assert_eq!(server::orphans::sweep(&app.state, grace).await.unwrap(), 1);
+    let left = app.stored_files();
+    assert_eq!(
+        left.len(),
+        3,
+        "the listed video's original and thumbnails stay: {left:?}"
+    );
+    assert!(
+        left.iter()
+            .all(|path| !path.to_string_lossy().contains(orphan.as_str()))
+    );
+    assert_eq!(app.get("/get-video?video_id=1").await.status(), 200);
+}
+
+#[tokio::test]
+async fn an_unknown_path_is_a_json_not_found() {
+    let app = spawn_app().await;
+    let response = app.get("/no/such/thing").await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        json(response).await,
+        serde_json::json!({ "detail": "Not Found" })
+    );
+}
