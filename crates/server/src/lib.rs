@@ -45,4 +45,4 @@ pub mod timefmt;
 mod video_api;
 pub mod worker;
 
-pub use startup::{build_state, run};
+pub use startup::{build_state, run, run_workers};

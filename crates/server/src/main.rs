@@ -1,5 +1,6 @@
 //! The `reelshare` binary: parse the command line, load settings, and hand over to the
-//! library. `serve` (the default) runs the server; `migrate` only brings the schema up to date.
+//! library. `serve` (the default) runs the server; `worker` only processes queued uploads;
+//! `migrate` only brings the schema up to date.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,6 +32,12 @@ enum Command {
         #[arg(long)]
         bind: Option<String>,
         /// Directory for the SQLite database and media.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Process queued uploads without serving HTTP (scale-out: API nodes then run with
+    /// `processing_workers = 0`).
+    Worker {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
@@ -98,13 +105,14 @@ async fn main() -> anyhow::Result<()> {
             data_dir: data_dir.clone(),
         },
         Command::Migrate { data_dir }
+        | Command::Worker { data_dir }
         | Command::Payout { data_dir, .. }
         | Command::Demo { data_dir, .. } => CommandLineOverrides {
             bind: None,
             data_dir: data_dir.clone(),
         },
     };
-    let settings = Settings::load(cli.config.as_deref(), &overrides)?;
+    let mut settings = Settings::load(cli.config.as_deref(), &overrides)?;
     if let Command::Payout { action, .. } = command {
         // No logging: standard output is the JSON result.
         return payout(action, &settings).await;
@@ -118,6 +126,11 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("binding {bind}"))?;
             server::run(listener, state, shutdown_signal()).await
+        }
+        Command::Worker { .. } => {
+            settings.processing_workers = settings.processing_workers.max(1);
+            let state = server::build_state(settings, Arc::new(SystemClock)).await?;
+            server::run_workers(state, shutdown_signal()).await
         }
         Command::Migrate { .. } => {
             let db = store::Database::connect(&settings.database_url).await?;

@@ -53,6 +53,7 @@ pub struct RawSettings {
     /// Reports (from distinct accounts, since the last moderator decision) that put a video
     /// under review.
     pub report_threshold: u32,
+    /// In-process processing workers; 0 makes an API-only node (run `reelshare worker`).
     pub processing_workers: usize,
     pub job_timeout_seconds: u64,
     /// Media with no video row older than this is deleted at start-up (left by a crash).
@@ -278,7 +279,7 @@ impl Settings {
             projection_refresh: Duration::from_secs(raw.projection_refresh_seconds.max(1)),
             payout,
             report_threshold: raw.report_threshold.max(1),
-            processing_workers: raw.processing_workers.max(1),
+            processing_workers: raw.processing_workers,
             job_timeout: Duration::from_secs(raw.job_timeout_seconds.max(1)),
             orphan_grace: Duration::from_secs(raw.orphan_grace_seconds),
             public_url: public_url(&raw.public_url)?,

@@ -46,14 +46,23 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
     })
 }
 
-/// Staging files belong to uploads in flight; at start-up none is, so any left are from a
-/// crash and are removed.
+/// Staging files belong to uploads in flight. One untouched for longer than the orphan grace
+/// period is left by a crash and is removed; younger ones may belong to another process on
+/// the same data directory (a `reelshare worker`, a second server) and are kept.
 fn clear_staging(settings: &Settings) -> std::io::Result<()> {
-    let dir = settings.staging_dir();
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        for entry in entries.flatten() {
-            if entry.file_type().is_ok_and(|t| t.is_file()) {
-                std::fs::remove_file(entry.path())?;
+    let Ok(entries) = std::fs::read_dir(settings.staging_dir()) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        // Another process may finish (and move) its upload while we look: skip what vanished.
+        let Ok(metadata) = entry.metadata() else {
+            continue;
+        };
+        let idle = metadata.modified()?.elapsed().unwrap_or_default();
+        if metadata.is_file() && idle > settings.orphan_grace {
+            match std::fs::remove_file(entry.path()) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+                _ => {}
             }
         }
     }
@@ -119,4 +128,22 @@ async fn refresh_projection_forever(state: AppState) {
             tracing::warn!(%error, "could not refresh the payout projection");
         }
     }
+}
+
+/// Runs only the processing workers (no HTTP) until `shutdown`: `reelshare worker`, for nodes
+/// that process uploads queued by API nodes running with `processing_workers = 0`.
+pub async fn run_workers(
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let mut workers = tokio::task::JoinSet::new();
+    crate::worker::spawn(&state, &mut workers);
+    tracing::info!(
+        workers = state.settings.processing_workers,
+        "reelshare worker running"
+    );
+    shutdown.await;
+    workers.abort_all();
+    state.db.close().await;
+    Ok(())
 }

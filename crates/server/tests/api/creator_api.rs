@@ -594,3 +594,31 @@ async fn an_unknown_path_is_a_json_not_found() {
         serde_json::json!({ "detail": "Not Found" })
     );
 }
+
+#[tokio::test]
+async fn a_start_removes_stale_staging_files_but_keeps_uploads_in_flight() {
+    let app = spawn_app().await;
+    let staging = app.data_dir.path().join("staging");
+    let stale = staging.join("upload-crashed.part");
+    let in_flight = staging.join("upload-in-flight.part");
+    std::fs::write(&stale, b"left by a crash").unwrap();
+    std::fs::write(&in_flight, b"another process is writing this").unwrap();
+    let three_hours_ago = std::time::SystemTime::now() - Duration::from_secs(3 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(three_hours_ago)
+        .unwrap();
+
+    let mut settings = (*app.state.settings).clone();
+    settings.processing_workers = 0;
+    server::build_state(settings, app.clock.clone())
+        .await
+        .unwrap();
+    assert!(!stale.exists(), "a stale staging file is removed at start");
+    assert!(
+        in_flight.exists(),
+        "a live one may belong to another process on this data dir"
+    );
+}

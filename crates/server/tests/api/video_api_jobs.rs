@@ -200,3 +200,37 @@ async fn the_video_api_flow_and_its_queue_work_on_postgresql() {
     let path = format!("/video/my/{hash_id}");
     assert_eq!(delete(&app, &path, Some(&user.token)).await.status(), 204);
 }
+
+#[tokio::test]
+async fn an_api_node_without_workers_leaves_uploads_to_a_separate_worker() {
+    let app = spawn_app_with(|settings| settings.processing_workers = 0).await;
+    let user = app.create_user("wendy").await;
+    let hash_id = upload(
+        &app,
+        &user.token,
+        "clip-c.mp4",
+        "video/mp4",
+        clip("clip-c.mp4"),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        my_video(&app, &user.token, &hash_id).await,
+        Err(serde_json::Value::Null),
+        "nothing on the API node processes it"
+    );
+
+    // `reelshare worker`: the same database and media, no HTTP.
+    let mut settings = (*app.state.settings).clone();
+    settings.processing_workers = 1;
+    let worker_state = server::build_state(settings, app.clock.clone())
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(server::run_workers(worker_state, async {
+        let _ = stopped.await;
+    }));
+    assert!(wait_until_done(&app, &user.token, &hash_id).await.is_ok());
+    stop.send(()).unwrap();
+    worker.await.unwrap().unwrap();
+}
