@@ -12,11 +12,11 @@ use serde::Serialize;
 use std::collections::HashMap;
 use store::engagement::{self, Comment};
 
-use super::error::{EngagementApiError, Issue};
 use super::target;
 use crate::auth;
 use crate::state::AppState;
 use crate::timefmt;
+use crate::video_api::error::{ValidationIssue, VideoApiError};
 
 pub const COMMENT_MAX_CHARS: usize = 2_000;
 const DEFAULT_PAGE: u32 = 20;
@@ -55,7 +55,7 @@ async fn add_comment(
     Path(hash_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<CommentJson>), EngagementApiError> {
+) -> Result<(StatusCode, Json<CommentJson>), VideoApiError> {
     let caller = target::account(&state, &headers).await?;
     let video = target::engageable_video(&state, &hash_id, Some(&caller)).await?;
     let body = target::json_object(&body)?;
@@ -76,13 +76,13 @@ fn positive_query(
     query: &HashMap<String, String>,
     name: &str,
     max: Option<i64>,
-) -> Result<Option<i64>, EngagementApiError> {
+) -> Result<Option<i64>, VideoApiError> {
     let Some(raw) = query.get(name) else {
         return Ok(None);
     };
     match raw.trim().parse::<i64>() {
         Ok(n) if n >= 1 && max.is_none_or(|m| n <= m) => Ok(Some(n)),
-        _ => Err(EngagementApiError::invalid(Issue::new(
+        _ => Err(VideoApiError::invalid(ValidationIssue::new(
             &["query", name],
             match max {
                 Some(m) => format!("Input should be an integer from 1 to {m}"),
@@ -98,7 +98,7 @@ async fn list_comments(
     Path(hash_id): Path<String>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<CommentPage>, EngagementApiError> {
+) -> Result<Json<CommentPage>, VideoApiError> {
     let caller = auth::optional_account(&state, &headers).await?;
     let video = target::engageable_video(&state, &hash_id, caller.as_ref()).await?;
     let limit = positive_query(&query, "limit", Some(i64::from(MAX_PAGE)))?

@@ -25,11 +25,11 @@ use domain::video::{Video, Visibility};
 use serde::Serialize;
 use store::{moderation, periods, videos};
 
-use super::error::{EngagementApiError, Issue};
 use super::target;
 use crate::projection::PeriodEntry;
 use crate::scoring;
 use crate::state::AppState;
+use crate::video_api::error::{ValidationIssue, VideoApiError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -70,7 +70,7 @@ struct CreatorEarnings {
 async fn creator_earnings(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<CreatorEarnings>, EngagementApiError> {
+) -> Result<Json<CreatorEarnings>, VideoApiError> {
     let caller = target::account(&state, &headers).await?;
     let own = videos::list_account_videos(state.pool(), caller.id).await?;
     let projected: Vec<ProjectedVideo> = own
@@ -113,17 +113,17 @@ async fn owned_video(
     state: &AppState,
     hash_id: &str,
     headers: &HeaderMap,
-) -> Result<Video, EngagementApiError> {
+) -> Result<Video, VideoApiError> {
     let caller = target::account(state, headers).await?;
     let video = target::any_video(state, hash_id).await?;
     if video.is_owned_by(Some(caller.id)) {
         return Ok(video);
     }
     match video.visibility_for(Some(caller.id)) {
-        Visibility::Visible | Visibility::Private => Err(EngagementApiError::Forbidden(
+        Visibility::Visible | Visibility::Private => Err(VideoApiError::Forbidden(
             "Only the video's owner can see its earnings".into(),
         )),
-        Visibility::Hidden => Err(EngagementApiError::NotFound),
+        Visibility::Hidden => Err(VideoApiError::NotFound),
     }
 }
 
@@ -150,7 +150,7 @@ async fn explain(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<Explained>, EngagementApiError> {
+) -> Result<Json<Explained>, VideoApiError> {
     let video = owned_video(&state, &hash_id, &headers).await?;
     let period = state.projection.period();
     let entry = match state.projection.entry(video.id) {
@@ -217,13 +217,13 @@ async fn daily(
     Path(hash_id): Path<String>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<DailySeries>, EngagementApiError> {
+) -> Result<Json<DailySeries>, VideoApiError> {
     let video = owned_video(&state, &hash_id, &headers).await?;
     let now = state.clock.now().as_micros();
     let open = Period::containing(now);
     let period = match query.get("period") {
         Some(raw) => Period::parse(raw).map_err(|e| {
-            EngagementApiError::invalid(Issue::new(
+            VideoApiError::invalid(ValidationIssue::new(
                 &["query", "period"],
                 e.to_string(),
                 "value_error",

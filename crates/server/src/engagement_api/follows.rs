@@ -12,9 +12,9 @@ use serde::Serialize;
 use store::accounts::{self, Account};
 use store::engagement;
 
-use super::error::{EngagementApiError, Issue};
 use super::target;
 use crate::state::AppState;
+use crate::video_api::error::{ValidationIssue, VideoApiError};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/users/{user_id}/follow", put(follow).delete(unfollow))
@@ -26,8 +26,8 @@ struct FollowState {
     followers: i64,
 }
 
-async fn followee(state: &AppState, user_id: &str) -> Result<Account, EngagementApiError> {
-    let id = UserId::parse(user_id).map_err(|_| EngagementApiError::NotFound)?;
+async fn followee(state: &AppState, user_id: &str) -> Result<Account, VideoApiError> {
+    let id = UserId::parse(user_id).map_err(|_| VideoApiError::NotFound)?;
     Ok(accounts::find_account_by_public_id(state.pool(), &id).await?)
 }
 
@@ -35,11 +35,11 @@ async fn follow(
     State(state): State<AppState>,
     Path(user_id): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<FollowState>, EngagementApiError> {
+) -> Result<Json<FollowState>, VideoApiError> {
     let caller = target::account(&state, &headers).await?;
     let followee = followee(&state, &user_id).await?;
     if followee.id == caller.id {
-        return Err(EngagementApiError::invalid(Issue::new(
+        return Err(VideoApiError::invalid(ValidationIssue::new(
             &["path", "user_id"],
             "You cannot follow yourself",
             "value_error",
@@ -57,7 +57,7 @@ async fn unfollow(
     State(state): State<AppState>,
     Path(user_id): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<FollowState>, EngagementApiError> {
+) -> Result<Json<FollowState>, VideoApiError> {
     let caller = target::account(&state, &headers).await?;
     let followee = followee(&state, &user_id).await?;
     engagement::unfollow(state.pool(), caller.id, followee.id).await?;

@@ -7,7 +7,7 @@
 //! signed-in user. Only listed videos the caller may see can be engaged with: others are 404,
 //! or 403 for someone else's private video, as for watching.
 //!
-//! - [`error`]: this surface's error type and its one mapping to responses.
+//! - errors: [`VideoApiError`](crate::video_api::error::VideoApiError), shared with the Video API.
 //! - [`target`]: the caller, the video and the body every endpoint starts from.
 //! - [`views`]: `POST /video/{hash_id}/views`.
 //! - [`reactions`]: likes and shares.
@@ -18,7 +18,6 @@
 
 mod comments;
 mod earnings;
-mod error;
 mod follows;
 mod moderation;
 mod reactions;

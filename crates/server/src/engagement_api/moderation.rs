@@ -21,10 +21,10 @@ use serde_json::Value;
 use store::accounts::{Account, Role};
 use store::moderation::{self, Decision};
 
-use super::error::{EngagementApiError, Issue};
 use super::target;
 use crate::projection;
 use crate::state::AppState;
+use crate::video_api::error::{ValidationIssue, VideoApiError};
 
 const REASON_MAX_CHARS: usize = 500;
 const NOTE_MAX_CHARS: usize = 1_000;
@@ -50,7 +50,7 @@ async fn report(
     Path(hash_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<Reported>), EngagementApiError> {
+) -> Result<(StatusCode, Json<Reported>), VideoApiError> {
     let caller = target::account(&state, &headers).await?;
     let video = target::engageable_video(&state, &hash_id, Some(&caller)).await?;
     let body = target::json_object(&body)?;
@@ -81,10 +81,10 @@ async fn report(
     ))
 }
 
-async fn moderator(state: &AppState, headers: &HeaderMap) -> Result<Account, EngagementApiError> {
+async fn moderator(state: &AppState, headers: &HeaderMap) -> Result<Account, VideoApiError> {
     let caller = target::account(state, headers).await?;
     if caller.role != Role::Moderator {
-        return Err(EngagementApiError::Forbidden(
+        return Err(VideoApiError::Forbidden(
             "Only moderators can do this".into(),
         ));
     }
@@ -100,10 +100,7 @@ struct ModerationState {
     note: Option<String>,
 }
 
-async fn current_state(
-    state: &AppState,
-    hash_id: &str,
-) -> Result<ModerationState, EngagementApiError> {
+async fn current_state(state: &AppState, hash_id: &str) -> Result<ModerationState, VideoApiError> {
     let video = target::any_video(state, hash_id).await?;
     let status = moderation::status(state.pool(), video.id).await?;
     Ok(ModerationState {
@@ -120,7 +117,7 @@ async fn decide(
     Path(hash_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<ModerationState>, EngagementApiError> {
+) -> Result<Json<ModerationState>, VideoApiError> {
     let caller = moderator(&state, &headers).await?;
     let video = target::any_video(&state, &hash_id).await?;
     let body = target::json_object(&body)?;
@@ -129,13 +126,13 @@ async fn decide(
         Some(Value::Number(n)) if n.as_f64() == Some(1.0) => 1.0,
         Some(Value::Bool(b)) => f64::from(u8::from(*b)),
         None => {
-            return Err(EngagementApiError::invalid(Issue::missing(&[
+            return Err(VideoApiError::invalid(ValidationIssue::missing(&[
                 "body",
                 "compliance",
             ])));
         }
         Some(_) => {
-            return Err(EngagementApiError::invalid(Issue::new(
+            return Err(VideoApiError::invalid(ValidationIssue::new(
                 &["body", "compliance"],
                 "Input should be 0 or 1",
                 "literal_error",
@@ -162,7 +159,7 @@ async fn moderation_state(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<ModerationState>, EngagementApiError> {
+) -> Result<Json<ModerationState>, VideoApiError> {
     moderator(&state, &headers).await?;
     Ok(Json(current_state(&state, &hash_id).await?))
 }
@@ -179,10 +176,10 @@ async fn close_period(
     State(state): State<AppState>,
     Path(period): Path<String>,
     headers: HeaderMap,
-) -> Result<(StatusCode, Json<PeriodClosed>), EngagementApiError> {
+) -> Result<(StatusCode, Json<PeriodClosed>), VideoApiError> {
     moderator(&state, &headers).await?;
     let period = Period::parse(&period).map_err(|e| {
-        EngagementApiError::invalid(Issue::new(
+        VideoApiError::invalid(ValidationIssue::new(
             &["path", "period"],
             e.to_string(),
             "value_error",

@@ -13,9 +13,9 @@ use axum::{Json, Router};
 use serde::Serialize;
 use store::{engagement, videos};
 
-use super::error::EngagementApiError;
 use super::target;
 use crate::state::AppState;
+use crate::video_api::error::VideoApiError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -33,7 +33,7 @@ async fn like(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<LikeState>, EngagementApiError> {
+) -> Result<Json<LikeState>, VideoApiError> {
     let caller = target::account(&state, &headers).await?;
     let video = target::engageable_video(&state, &hash_id, Some(&caller)).await?;
     engagement::like(state.pool(), video.id, caller.id, state.clock.now()).await?;
@@ -48,7 +48,7 @@ async fn unlike(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<LikeState>, EngagementApiError> {
+) -> Result<Json<LikeState>, VideoApiError> {
     let caller = target::account(&state, &headers).await?;
     let video = target::engageable_video(&state, &hash_id, Some(&caller)).await?;
     engagement::unlike(state.pool(), video.id, caller.id, state.clock.now()).await?;
@@ -69,7 +69,7 @@ async fn share(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
     headers: HeaderMap,
-) -> Result<(StatusCode, Json<ShareRecorded>), EngagementApiError> {
+) -> Result<(StatusCode, Json<ShareRecorded>), VideoApiError> {
     let caller = target::account(&state, &headers).await?;
     let video = target::engageable_video(&state, &hash_id, Some(&caller)).await?;
     let counted = engagement::share(state.pool(), video.id, caller.id, state.clock.now()).await?;

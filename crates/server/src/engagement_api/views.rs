@@ -15,10 +15,10 @@ use axum::{Json, Router};
 use serde::Serialize;
 use store::engagement::{self, NewView};
 
-use super::error::{EngagementApiError, Issue};
 use super::target;
 use crate::auth;
 use crate::state::AppState;
+use crate::video_api::error::{ValidationIssue, VideoApiError};
 
 const SESSION_ID_MAX_CHARS: usize = 64;
 /// Durations are stored in whole milliseconds; a report may exceed the stored value by that.
@@ -41,7 +41,7 @@ async fn record_view(
     Path(hash_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<ViewRecorded>), EngagementApiError> {
+) -> Result<(StatusCode, Json<ViewRecorded>), VideoApiError> {
     let caller = auth::optional_account(&state, &headers).await?;
     let video = target::engageable_video(&state, &hash_id, caller.as_ref()).await?;
     let viewer = target::viewer_key(caller.as_ref(), &headers)?;
@@ -51,14 +51,14 @@ async fn record_view(
     let duration = video.duration_seconds.unwrap_or(0.0);
     let loc = ["body", "watched_seconds"];
     if watched_seconds < 0.0 {
-        return Err(EngagementApiError::invalid(Issue::new(
+        return Err(VideoApiError::invalid(ValidationIssue::new(
             &loc,
             "Input should be greater than or equal to 0",
             "greater_than_equal",
         )));
     }
     if watched_seconds > duration + DURATION_ROUNDING_SECONDS {
-        return Err(EngagementApiError::invalid(Issue::new(
+        return Err(VideoApiError::invalid(ValidationIssue::new(
             &loc,
             format!("Input should be at most the video's duration ({duration} s)"),
             "less_than_equal",

@@ -2,7 +2,7 @@
 //! FastAPI's shapes: `{"detail": "<message>"}` for 4xx, `{"detail": [{"loc", "msg", "type"}]}`
 //! for request validation (422), and the original's `{"error": "invalid next page"}` for a bad
 //! cursor. Internal errors are logged with their cause and answered generically. The accounts
-//! endpoints speak the same shapes and use this type too.
+//! and engagement endpoints speak the same shapes and use this type too.
 
 use axum::Json;
 use axum::http::header::WWW_AUTHENTICATE;
@@ -14,6 +14,7 @@ use store::StoreError;
 
 use crate::auth::AuthError;
 use crate::ingest::IngestError;
+use crate::projection::CloseError;
 
 /// One entry of a FastAPI validation error: where (`["query", "hash_id"]`), what, which kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -115,6 +116,15 @@ impl From<AuthError> for VideoApiError {
         match error {
             AuthError::Store(store) => store.into(),
             other => Self::Unauthorized(other.to_string()),
+        }
+    }
+}
+
+impl From<CloseError> for VideoApiError {
+    fn from(error: CloseError) -> Self {
+        match error {
+            CloseError::Store(store) => store.into(),
+            other => Self::Conflict(other.to_string()),
         }
     }
 }
