@@ -34,11 +34,6 @@ pub fn video_metrics(
     }
 }
 
-/// Q under the original service's weights (what the Creator API shows).
-pub fn quality(metrics: &VideoMetrics) -> f64 {
-    quality_with(metrics, &QualityWeights::default())
-}
-
 /// Q under the configured weights.
 pub fn quality_with(metrics: &VideoMetrics, weights: &QualityWeights) -> f64 {
     quality_score(metrics, weights).get()
@@ -55,6 +50,6 @@ mod tests {
         assert_eq!(m.engagement_rate.get(), 0.0);
         assert_eq!(m.compliance.get(), 1.0);
         assert!(m.nlp_quality.get() > 0.0);
-        assert_eq!(quality(&m), 0.0);
+        assert_eq!(quality_with(&m, &QualityWeights::default()), 0.0);
     }
 }
