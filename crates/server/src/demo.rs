@@ -29,7 +29,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use store::accounts::{self, NewAccount, Role};
-use store::engagement::{self, NewView};
+use store::engagement;
+use store::watches::{self, NewView};
 
 use crate::publishing::{self, ProcessedUpload};
 use crate::state::AppState;
@@ -185,7 +186,7 @@ pub async fn run(state: &AppState, plan: &DemoPlan) -> anyhow::Result<DemoSummar
             None => format!("a:demo-{seed}-anon-{who}"),
         };
         let fraction: f64 = rng.gen_range(0.05..=1.0);
-        let recorded = engagement::record_view(
+        let recorded = watches::record_view(
             state.pool(),
             &NewView {
                 video,

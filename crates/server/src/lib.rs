@@ -15,6 +15,8 @@
 //! - [`orphans`]: deleting media a crash left without a row.
 //! - [`publishing`]: storing a processed upload (bytes, then row; all or nothing).
 //! - [`streaming`]: serving stored bytes with ranges and ETags.
+//! - [`video_cache`]: ready video rows kept for a second for the engagement endpoints.
+//! - [`view_writer`]: the one writer of watch reports (group commit).
 //! - [`scoring`], [`projection`]: metrics, the open period's projected payouts, closing periods.
 //! - [`payout_cli`], [`demo`]: the `reelshare payout …` and `reelshare demo` subcommands.
 //! - [`signing`]: HMAC-signed links.
@@ -43,6 +45,8 @@ pub mod state;
 pub mod streaming;
 pub mod timefmt;
 mod video_api;
+pub mod video_cache;
+pub mod view_writer;
 pub mod worker;
 
 pub use startup::{build_state, run, run_workers};

@@ -17,6 +17,7 @@ use crate::publishing::new_user_id;
 use crate::settings::Settings;
 use crate::signing::Signer;
 use crate::state::AppState;
+use crate::view_writer::ViewWriter;
 
 /// Builds the application state for `settings` with the given clock.
 pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
@@ -35,6 +36,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
     let signer = Signer::load_or_create(&settings.data_dir.join("signing.key"))
         .context("loading the signing key")?;
     let pipeline = media::Pipeline::new(settings.media.clone());
+    let views = ViewWriter::start(db.pool().clone());
     Ok(AppState {
         db,
         media,
@@ -43,6 +45,8 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         clock,
         signer: Arc::new(signer),
         projection: Arc::new(Projection::default()),
+        views,
+        video_cache: Arc::default(),
     })
 }
 

@@ -1,5 +1,5 @@
 //! What every handler can reach: the database, the media store and pipeline, settings, the
-//! clock, the URL signer and the payout projection. Cheap to clone (all shared).
+//! clock, the URL signer, the payout projection, the watch-report writer and the engagement endpoints' video cache. Cheap to clone (all shared).
 
 use std::sync::Arc;
 
@@ -10,6 +10,8 @@ use crate::clock::Clock;
 use crate::projection::Projection;
 use crate::settings::Settings;
 use crate::signing::Signer;
+use crate::video_cache::VideoCache;
+use crate::view_writer::ViewWriter;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,6 +22,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub signer: Arc<Signer>,
     pub projection: Arc<Projection>,
+    /// Where watch reports go to be stored in batches.
+    pub views: ViewWriter,
+    /// Video rows the engagement endpoints look up, kept for a second.
+    pub video_cache: Arc<VideoCache>,
 }
 
 impl AppState {

@@ -6,7 +6,8 @@
 //! - [`database`]: connecting, SQLite pragmas, running the right migration folder.
 //! - [`accounts`]: accounts, bearer tokens and follower counts.
 //! - [`videos`]: video rows, their lifecycle updates and the feed queries.
-//! - [`engagement`]: watches, likes, comments, shares, follows and the aggregates they keep.
+//! - [`watches`]: watch reports in batches (group commit) and the view aggregates they keep.
+//! - [`engagement`]: likes, comments, shares, follows and the aggregates they keep.
 //! - [`moderation`]: reports, reviews and moderators' compliance decisions.
 //! - [`periods`]: per-period aggregates, daily series and the payout ledger.
 //! - [`jobs`]: the durable processing queue (claim with a lease, finish with the video).
@@ -24,6 +25,7 @@ pub mod moderation;
 pub mod periods;
 pub mod staging;
 pub mod videos;
+pub mod watches;
 
 pub use database::Database;
 pub use error::StoreError;

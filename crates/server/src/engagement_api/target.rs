@@ -4,6 +4,10 @@
 //!
 //! Engagement is only for listed videos the caller may see, the same rule as watching: an
 //! unknown id, a draft or an unfinished upload is 404, someone else's private video is 403.
+//! The row comes from [`crate::video_cache`] (at most a second old when another node changed
+//! it).
+
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
@@ -31,8 +35,9 @@ pub async fn engageable_video(
     state: &AppState,
     hash_id: &str,
     caller: Option<&Account>,
-) -> Result<Video, VideoApiError> {
-    let video = any_video(state, hash_id).await?;
+) -> Result<Arc<Video>, VideoApiError> {
+    let hash_id = HashId::parse(hash_id).map_err(|_| VideoApiError::NotFound)?;
+    let video = state.video_cache.video(state.pool(), &hash_id).await?;
     match video.visibility_for(caller.map(|a| a.id)) {
         Visibility::Visible if video.is_listed() => Ok(video),
         Visibility::Private => Err(VideoApiError::Forbidden("This video is private".into())),

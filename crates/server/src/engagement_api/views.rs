@@ -13,12 +13,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Serialize;
-use store::engagement::{self, NewView};
 
 use super::target;
 use crate::auth;
 use crate::state::AppState;
 use crate::video_api::error::{ValidationIssue, VideoApiError};
+use crate::view_writer::WatchReport;
 
 const SESSION_ID_MAX_CHARS: usize = 64;
 /// Durations are stored in whole milliseconds; a report may exceed the stored value by that.
@@ -64,19 +64,19 @@ async fn record_view(
             "less_than_equal",
         )));
     }
-    let recorded = engagement::record_view(
-        state.pool(),
-        &NewView {
+    let by_owner = video.is_owned_by(caller.as_ref().map(|a| a.id));
+    let recorded = state
+        .views
+        .record(WatchReport {
             video: video.id,
             duration_seconds: duration,
-            viewer: &viewer,
-            session_id: &session_id,
+            viewer,
+            session_id: session_id.clone(),
             watched_seconds,
-            by_owner: video.is_owned_by(caller.as_ref().map(|a| a.id)),
+            by_owner,
             at: state.clock.now(),
-        },
-    )
-    .await?;
+        })
+        .await?;
     let status = if recorded.replayed {
         StatusCode::OK
     } else {

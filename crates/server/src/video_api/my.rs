@@ -168,6 +168,7 @@ pub(crate) async fn update_video(
         },
     )
     .await?;
+    state.video_cache.forget(&video.hash_id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -193,6 +194,7 @@ pub(crate) async fn delete_video(
     // The row goes first: a crash in between leaves unreferenced bytes, never a row whose
     // bytes are gone.
     videos::delete_video(state.pool(), video.id).await?;
+    state.video_cache.forget(&video.hash_id);
     state.media.delete_all(&video.hash_id).await?;
     tracing::info!(video_id = %video.id, hash_id = %video.hash_id, "video deleted");
     Ok(StatusCode::NO_CONTENT)

@@ -7,7 +7,8 @@ use domain::allocation::Period;
 use domain::ids::{AccountId, VideoId};
 use domain::video::Timestamp;
 use serde_json::{Value, json};
-use store::engagement::{self, NewView};
+use store::engagement;
+use store::watches::{self, NewView};
 
 use crate::helpers::{TestApp, TestUser, spawn_app};
 
@@ -71,7 +72,7 @@ impl TestApp {
                 ),
             });
         }
-        engagement::record_views(self.state.pool(), &views)
+        watches::record_views(self.state.pool(), &views)
             .await
             .unwrap();
         for &account in likers {
@@ -593,7 +594,7 @@ async fn a_bot_farm_of_five_viewer_ids_watching_ten_thousand_times_each_gains_at
                 });
             }
         }
-        let outcomes = engagement::record_views(app.state.pool(), &batch)
+        let outcomes = watches::record_views(app.state.pool(), &batch)
             .await
             .unwrap();
         counted += outcomes.iter().filter(|o| o.counted).count();
@@ -931,7 +932,7 @@ async fn ingest_throughput_of_single_transactions_and_group_commit_on_sqlite() {
     let single = 5_000;
     let started = std::time::Instant::now();
     for i in 0..single {
-        engagement::record_view(app.state.pool(), &view(i))
+        watches::record_view(app.state.pool(), &view(i))
             .await
             .unwrap();
     }
@@ -940,7 +941,7 @@ async fn ingest_throughput_of_single_transactions_and_group_commit_on_sqlite() {
     let started = std::time::Instant::now();
     for chunk in (single..single + grouped).collect::<Vec<_>>().chunks(1_000) {
         let batch: Vec<NewView> = chunk.iter().map(|&i| view(i)).collect();
-        engagement::record_views(app.state.pool(), &batch)
+        watches::record_views(app.state.pool(), &batch)
             .await
             .unwrap();
     }
