@@ -1,7 +1,8 @@
 //! The OpenAPI document at `/openapi.json` and the interactive page at `/docs` (Swagger UI,
-//! built into the binary: nothing is fetched at build or run time). It covers the Video API
-//! and the accounts endpoints, described next to their handlers, and the Creator API, whose
-//! operations are described here so that surface's files stay free of documentation concerns.
+//! built into the binary: nothing is fetched at build or run time). It covers the Video API,
+//! the accounts and the engagement endpoints, described next to their handlers, and the
+//! Creator API, whose operations are described here so that surface's files stay free of
+//! documentation concerns.
 
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -9,7 +10,7 @@ use utoipa::openapi::{InfoBuilder, OpenApi, Tag};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::state::AppState;
-use crate::{accounts_api, video_api};
+use crate::{accounts_api, engagement_api, video_api};
 
 pub fn router() -> Router<AppState> {
     Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", document()))
@@ -19,6 +20,7 @@ pub fn router() -> Router<AppState> {
 pub fn document() -> OpenApi {
     let mut doc = video_api::openapi();
     doc.merge(accounts_api::openapi());
+    doc.merge(engagement_api::openapi());
     doc.merge(<creator_api_doc::CreatorApiDoc as utoipa::OpenApi>::openapi());
     doc.info = InfoBuilder::new()
         .title("reelshare")
@@ -38,6 +40,10 @@ pub fn document() -> OpenApi {
     doc.tags = Some(vec![
         tag("video", "The Video API"),
         tag("auth", "Accounts and bearer tokens"),
+        tag(
+            "engagement",
+            "Views, likes, comments, shares, follows, reports, moderation and earnings",
+        ),
         tag("creator", "The Creator API"),
     ]);
     doc

@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use std::collections::HashMap;
 use store::engagement::{self, Comment};
+use utoipa::ToSchema;
 
 use super::target;
 use crate::auth;
@@ -29,13 +30,27 @@ pub fn router() -> Router<AppState> {
     )
 }
 
-#[derive(Serialize)]
-struct CommentJson {
+/// A comment and its author.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Comment)]
+pub(crate) struct CommentJson {
     id: i64,
+    /// The author's public user id.
     user_id: String,
     username: String,
     text: String,
     created_at: String,
+}
+
+// Documentation only: the handler reads the body field by field (`target::json_object`) so
+// that every problem is a 422 in FastAPI's shape; this type only describes it.
+/// A new comment.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct NewComment {
+    /// 1 to 2 000 characters after trimming.
+    #[schema(min_length = 1, max_length = 2000)]
+    text: String,
 }
 
 impl From<Comment> for CommentJson {
@@ -50,7 +65,19 @@ impl From<Comment> for CommentJson {
     }
 }
 
-async fn add_comment(
+/// Comment On A Video
+#[utoipa::path(post, path = "/video/{hash_id}/comments", tag = "engagement",
+    security(("bearer" = [])),
+    params(("hash_id" = String, Path)),
+    request_body(content = NewComment),
+    responses(
+        (status = 201, description = "Posted", body = CommentJson),
+        (status = 401, description = "Unauthorized"),
+        (status = 403, description = "Forbidden: a private video of someone else"),
+        (status = 404, description = "Not Found: unknown, a draft or not processed"),
+        (status = 422, description = "Validation Error"),
+    ))]
+pub(crate) async fn add_comment(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
     headers: HeaderMap,
@@ -66,9 +93,11 @@ async fn add_comment(
     Ok((StatusCode::CREATED, Json(comment.into())))
 }
 
-#[derive(Serialize)]
-struct CommentPage {
+/// A page of comments, newest first.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CommentPage {
     comments: Vec<CommentJson>,
+    /// Pass back as `before` for the following page; null on the last page.
     next_before: Option<i64>,
 }
 
@@ -93,7 +122,24 @@ fn positive_query(
     }
 }
 
-async fn list_comments(
+/// Get Video Comments
+///
+/// Newest first, for anyone who may see the video.
+#[utoipa::path(get, path = "/video/{hash_id}/comments", tag = "engagement",
+    security((), ("bearer" = [])),
+    params(
+        ("hash_id" = String, Path),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Page size, 1 to 100 (default 20)"),
+        ("before" = Option<i64>, Query, minimum = 1, description = "The `next_before` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "Successful Response", body = CommentPage),
+        (status = 401, description = "A token was sent but is not valid"),
+        (status = 403, description = "Forbidden: a private video of someone else"),
+        (status = 404, description = "Not Found: unknown, a draft or not processed"),
+        (status = 422, description = "Validation Error: `limit` or `before`"),
+    ))]
+pub(crate) async fn list_comments(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
     headers: HeaderMap,

@@ -24,6 +24,7 @@ use domain::metrics::VideoMetrics;
 use domain::video::{Video, Visibility};
 use serde::Serialize;
 use store::{moderation, periods, videos};
+use utoipa::ToSchema;
 
 use super::target;
 use crate::projection::PeriodEntry;
@@ -38,17 +39,22 @@ pub fn router() -> Router<AppState> {
         .route("/video/{hash_id}/earnings/daily", get(daily))
 }
 
-#[derive(Serialize)]
-struct ProjectedVideo {
+/// One of the caller's videos in the open period's projection.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ProjectedVideo {
     video_id: i64,
     hash_id: String,
     qualified_views: u64,
+    /// The video's share of the pool.
     rev_prop: f64,
     proj_earnings: f64,
 }
 
-#[derive(Serialize)]
-struct LedgerJson {
+/// A ledger line of a closed period.
+#[derive(Serialize, ToSchema)]
+#[schema(as = LedgerLine)]
+pub(crate) struct LedgerJson {
+    /// `YYYY-MM`.
     period: String,
     video_id: i64,
     qualified_views: i64,
@@ -57,8 +63,10 @@ struct LedgerJson {
     amount_cents: i64,
 }
 
-#[derive(Serialize)]
-struct CreatorEarnings {
+/// What the caller earns: the open period's projection and the closed periods' ledger.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CreatorEarnings {
+    /// `YYYY-MM`.
     open_period: String,
     pool: f64,
     projected: Vec<ProjectedVideo>,
@@ -67,7 +75,17 @@ struct CreatorEarnings {
     paid_total_cents: i64,
 }
 
-async fn creator_earnings(
+/// Get My Earnings
+///
+/// The open period's projection for each of the caller's videos with activity in it, and
+/// every ledger line of closed periods.
+#[utoipa::path(get, path = "/creator/earnings", tag = "engagement",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Successful Response", body = CreatorEarnings),
+        (status = 401, description = "Unauthorized"),
+    ))]
+pub(crate) async fn creator_earnings(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<CreatorEarnings>, VideoApiError> {
@@ -127,18 +145,25 @@ async fn owned_video(
     }
 }
 
-#[derive(Serialize)]
-struct Explained {
+/// Why a video gets what it gets in the open period.
+#[derive(Serialize, ToSchema)]
+#[schema(as = EarningsExplanation)]
+pub(crate) struct Explained {
+    /// The open period, `YYYY-MM`.
     period: String,
     video_id: i64,
     hash_id: String,
     qualified_views: u64,
+    #[schema(value_type = VideoMetricsJson)]
     metrics: VideoMetrics,
+    /// Q.
     quality_score: f64,
     s: f64,
     w: f64,
     rev_prop: f64,
     proj_earnings: f64,
+    /// Why it earns nothing; null when it earns.
+    #[schema(value_type = Option<ZeroReasonJson>)]
     zero_reason: Option<ZeroReason>,
     pool: f64,
     alpha: f64,
@@ -146,7 +171,54 @@ struct Explained {
     lambda_eff: f64,
 }
 
-async fn explain(
+// Documentation only: describes the JSON of `domain::metrics::VideoMetrics`, which the
+// response serializes itself (the domain crate does not depend on utoipa).
+/// The six metrics of a video in the period, each a number in [0, 1].
+#[derive(ToSchema)]
+#[schema(as = VideoMetrics)]
+#[allow(dead_code)]
+pub(crate) struct VideoMetricsJson {
+    /// W: mean over qualified views of min(1, watched / duration).
+    watch_completion: f64,
+    /// E: min(1, (likes + comments + shares) / qualified views).
+    engagement_rate: f64,
+    /// D: Shannon entropy of (likes, comments, shares) divided by ln 3.
+    engagement_diversity: f64,
+    /// R: share of distinct viewers with two or more qualified views.
+    rewatch: f64,
+    /// S: text quality of title and description.
+    nlp_quality: f64,
+    /// C: 1 unless moderation marked the video non-compliant.
+    compliance: f64,
+}
+
+// Documentation only: describes the JSON of `domain::allocation::ZeroReason`, which the
+// response serializes itself.
+/// Why a video earns nothing, in the order checked.
+#[derive(ToSchema)]
+#[schema(as = ZeroReason, rename_all = "snake_case")]
+#[allow(dead_code)]
+pub(crate) enum ZeroReasonJson {
+    NonCompliant,
+    UnderReview,
+    NoQualifiedViews,
+    ZeroQuality,
+}
+
+/// Explain A Video's Earnings
+///
+/// Owner only: its period metrics, qualified views, Q, s, w, share and amount in the open
+/// period, and the reason when it earns nothing.
+#[utoipa::path(get, path = "/video/{hash_id}/earnings/explain", tag = "engagement",
+    security(("bearer" = [])),
+    params(("hash_id" = String, Path)),
+    responses(
+        (status = 200, description = "Successful Response", body = Explained),
+        (status = 401, description = "Unauthorized"),
+        (status = 403, description = "Forbidden: someone else's video"),
+        (status = 404, description = "Not Found: unknown, or not visible to the caller"),
+    ))]
+pub(crate) async fn explain(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
     headers: HeaderMap,
@@ -196,15 +268,19 @@ async fn explain(
     }))
 }
 
-#[derive(Serialize)]
-struct DayPoint {
+/// One UTC day of a period.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DayPoint {
+    /// `YYYY-MM-DD`.
     date: String,
     qualified_views: i64,
+    /// The period's amount split in proportion to each day's qualified views.
     earnings: f64,
 }
 
-#[derive(Serialize)]
-struct DailySeries {
+/// A video's qualified views and earnings per day of a period so far.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DailySeries {
     period: String,
     /// `projected` for the open period, `closed` once the ledger holds it, `unclosed` for a
     /// past period not closed yet (no amounts).
@@ -212,7 +288,25 @@ struct DailySeries {
     days: Vec<DayPoint>,
 }
 
-async fn daily(
+/// Get A Video's Daily Earnings
+///
+/// Owner only: one point per UTC day of the period so far, with the day's qualified views
+/// and the earnings attributed to it (the period's amount, projected or from the ledger,
+/// split in proportion to each day's qualified views).
+#[utoipa::path(get, path = "/video/{hash_id}/earnings/daily", tag = "engagement",
+    security(("bearer" = [])),
+    params(
+        ("hash_id" = String, Path),
+        ("period" = Option<String>, Query, description = "`YYYY-MM` (default: the open period)"),
+    ),
+    responses(
+        (status = 200, description = "Successful Response", body = DailySeries),
+        (status = 401, description = "Unauthorized"),
+        (status = 403, description = "Forbidden: someone else's video"),
+        (status = 404, description = "Not Found: unknown, or not visible to the caller"),
+        (status = 422, description = "Validation Error: not a `YYYY-MM` period"),
+    ))]
+pub(crate) async fn daily(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
     headers: HeaderMap,

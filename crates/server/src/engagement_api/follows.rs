@@ -11,6 +11,7 @@ use domain::ids::UserId;
 use serde::Serialize;
 use store::accounts::{self, Account};
 use store::engagement;
+use utoipa::ToSchema;
 
 use super::target;
 use crate::state::AppState;
@@ -20,8 +21,9 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/users/{user_id}/follow", put(follow).delete(unfollow))
 }
 
-#[derive(Serialize)]
-struct FollowState {
+/// Whether the caller follows the user now, and the user's follower count.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct FollowState {
     following: bool,
     followers: i64,
 }
@@ -31,7 +33,19 @@ async fn followee(state: &AppState, user_id: &str) -> Result<Account, VideoApiEr
     Ok(accounts::find_account_by_public_id(state.pool(), &id).await?)
 }
 
-async fn follow(
+/// Follow A User
+///
+/// Idempotent.
+#[utoipa::path(put, path = "/users/{user_id}/follow", tag = "engagement",
+    security(("bearer" = [])),
+    params(("user_id" = String, Path)),
+    responses(
+        (status = 200, description = "Successful Response", body = FollowState),
+        (status = 401, description = "Unauthorized"),
+        (status = 404, description = "Not Found: unknown user"),
+        (status = 422, description = "Validation Error: following oneself"),
+    ))]
+pub(crate) async fn follow(
     State(state): State<AppState>,
     Path(user_id): Path<String>,
     headers: HeaderMap,
@@ -53,7 +67,18 @@ async fn follow(
     }))
 }
 
-async fn unfollow(
+/// Stop Following A User
+///
+/// Idempotent.
+#[utoipa::path(delete, path = "/users/{user_id}/follow", tag = "engagement",
+    security(("bearer" = [])),
+    params(("user_id" = String, Path)),
+    responses(
+        (status = 200, description = "Successful Response", body = FollowState),
+        (status = 401, description = "Unauthorized"),
+        (status = 404, description = "Not Found: unknown user"),
+    ))]
+pub(crate) async fn unfollow(
     State(state): State<AppState>,
     Path(user_id): Path<String>,
     headers: HeaderMap,

@@ -15,6 +15,9 @@
 //! - [`follows`]: following users.
 //! - [`moderation`]: reports, moderators' decisions, closing a period.
 //! - [`earnings`]: creators' earnings, explanations and daily series.
+//!
+//! Each handler carries its OpenAPI description (`#[utoipa::path]`, tag `engagement`);
+//! [`openapi`] collects them for `/openapi.json`.
 
 mod comments;
 mod earnings;
@@ -25,6 +28,7 @@ mod target;
 mod views;
 
 use axum::Router;
+use utoipa::OpenApi;
 
 use crate::state::AppState;
 
@@ -36,4 +40,55 @@ pub fn router() -> Router<AppState> {
         .merge(follows::router())
         .merge(moderation::router())
         .merge(earnings::router())
+}
+
+/// This surface's part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        views::record_view,
+        reactions::like,
+        reactions::unlike,
+        reactions::share,
+        comments::list_comments,
+        comments::add_comment,
+        follows::follow,
+        follows::unfollow,
+        moderation::report,
+        moderation::moderation_state,
+        moderation::decide,
+        moderation::close_period,
+        earnings::creator_earnings,
+        earnings::explain,
+        earnings::daily,
+    ),
+    components(schemas(
+        views::ViewReport,
+        views::ViewRecorded,
+        reactions::LikeState,
+        reactions::ShareRecorded,
+        comments::NewComment,
+        comments::CommentJson,
+        comments::CommentPage,
+        follows::FollowState,
+        moderation::NewReport,
+        moderation::Reported,
+        moderation::ModerationDecision,
+        moderation::ModerationState,
+        moderation::PeriodClosed,
+        earnings::CreatorEarnings,
+        earnings::ProjectedVideo,
+        earnings::LedgerJson,
+        earnings::Explained,
+        earnings::VideoMetricsJson,
+        earnings::ZeroReasonJson,
+        earnings::DailySeries,
+        earnings::DayPoint,
+    ))
+)]
+struct EngagementApiDoc;
+
+/// This surface's part of the OpenAPI document.
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    EngagementApiDoc::openapi()
 }

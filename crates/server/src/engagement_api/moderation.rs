@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde_json::Value;
 use store::accounts::{Account, Role};
 use store::moderation::{self, Decision};
+use utoipa::ToSchema;
 
 use super::target;
 use crate::projection;
@@ -39,13 +40,41 @@ pub fn router() -> Router<AppState> {
         .route("/admin/periods/{period}/close", post(close_period))
 }
 
-#[derive(Serialize)]
-struct Reported {
+/// The report is on file; `under_review` when the video now waits for a moderator.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Reported {
     reported: bool,
     under_review: bool,
 }
 
-async fn report(
+// Documentation only: the handler reads the body field by field (`target::json_object`) so
+// that every problem is a 422 in FastAPI's shape; this type only describes it.
+/// A report of a video.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct NewReport {
+    /// 1 to 500 characters after trimming.
+    #[schema(min_length = 1, max_length = 500)]
+    reason: String,
+}
+
+/// Report A Video
+///
+/// One report per user per video. When the reports since the last moderator decision reach
+/// the configured threshold, the video is under review (C = 0) until a moderator decides.
+#[utoipa::path(post, path = "/video/{hash_id}/reports", tag = "engagement",
+    security(("bearer" = [])),
+    params(("hash_id" = String, Path)),
+    request_body(content = NewReport),
+    responses(
+        (status = 200, description = "The caller had already reported this video", body = Reported),
+        (status = 201, description = "Reported", body = Reported),
+        (status = 401, description = "Unauthorized"),
+        (status = 403, description = "Forbidden: a private video of someone else"),
+        (status = 404, description = "Not Found: unknown, a draft or not processed"),
+        (status = 422, description = "Validation Error"),
+    ))]
+pub(crate) async fn report(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
     headers: HeaderMap,
@@ -91,13 +120,31 @@ async fn moderator(state: &AppState, headers: &HeaderMap) -> Result<Account, Vid
     Ok(caller)
 }
 
-#[derive(Serialize)]
-struct ModerationState {
+/// A video's moderation state.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ModerationState {
     hash_id: String,
+    /// C: 1 unless a moderator marked the video non-compliant.
     compliance: f64,
     under_review: bool,
+    /// Reports since the last decision.
     pending_reports: i64,
+    /// The last decision's note.
     note: Option<String>,
+}
+
+// Documentation only: the handler reads the body field by field (`target::json_object`) so
+// that every problem is a 422 in FastAPI's shape; this type only describes it.
+/// A moderator's decision.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct ModerationDecision {
+    /// 0 (non-compliant) or 1 (compliant); `false` and `true` are accepted too.
+    #[schema(minimum = 0, maximum = 1)]
+    compliance: u8,
+    /// Why: 1 to 1 000 characters after trimming.
+    #[schema(min_length = 1, max_length = 1000)]
+    note: String,
 }
 
 async fn current_state(state: &AppState, hash_id: &str) -> Result<ModerationState, VideoApiError> {
@@ -112,7 +159,22 @@ async fn current_state(state: &AppState, hash_id: &str) -> Result<ModerationStat
     })
 }
 
-async fn decide(
+/// Decide On A Video
+///
+/// Moderators only. Sets the video's compliance (any video, whatever its state), ends any
+/// review, and is logged.
+#[utoipa::path(put, path = "/moderation/videos/{hash_id}", tag = "engagement",
+    security(("bearer" = [])),
+    params(("hash_id" = String, Path)),
+    request_body(content = ModerationDecision),
+    responses(
+        (status = 200, description = "The video's moderation state after the decision", body = ModerationState),
+        (status = 401, description = "Unauthorized"),
+        (status = 403, description = "Forbidden: not a moderator"),
+        (status = 404, description = "Not Found"),
+        (status = 422, description = "Validation Error"),
+    ))]
+pub(crate) async fn decide(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
     headers: HeaderMap,
@@ -155,7 +217,19 @@ async fn decide(
     Ok(Json(current_state(&state, &hash_id).await?))
 }
 
-async fn moderation_state(
+/// Get A Video's Moderation State
+///
+/// Moderators only; any video, whatever its state.
+#[utoipa::path(get, path = "/moderation/videos/{hash_id}", tag = "engagement",
+    security(("bearer" = [])),
+    params(("hash_id" = String, Path)),
+    responses(
+        (status = 200, description = "Successful Response", body = ModerationState),
+        (status = 401, description = "Unauthorized"),
+        (status = 403, description = "Forbidden: not a moderator"),
+        (status = 404, description = "Not Found"),
+    ))]
+pub(crate) async fn moderation_state(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
     headers: HeaderMap,
@@ -164,15 +238,32 @@ async fn moderation_state(
     Ok(Json(current_state(&state, &hash_id).await?))
 }
 
-#[derive(Serialize)]
-struct PeriodClosed {
+/// A closed period's summary.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PeriodClosed {
+    /// `YYYY-MM`.
     period: String,
     pool_cents: i64,
+    /// How many ledger lines were written.
     lines: usize,
+    /// The sum of the ledger lines.
     total_cents: i64,
 }
 
-async fn close_period(
+/// Close A Period
+///
+/// Moderators only. Writes the period's ledger, like `reelshare payout close`.
+#[utoipa::path(post, path = "/admin/periods/{period}/close", tag = "engagement",
+    security(("bearer" = [])),
+    params(("period" = String, Path, description = "`YYYY-MM`")),
+    responses(
+        (status = 201, description = "Closed", body = PeriodClosed),
+        (status = 401, description = "Unauthorized"),
+        (status = 403, description = "Forbidden: not a moderator"),
+        (status = 409, description = "Conflict: the period has not ended yet, or is already closed"),
+        (status = 422, description = "Validation Error: not a `YYYY-MM` period"),
+    ))]
+pub(crate) async fn close_period(
     State(state): State<AppState>,
     Path(period): Path<String>,
     headers: HeaderMap,

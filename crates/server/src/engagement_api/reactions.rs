@@ -12,6 +12,7 @@ use axum::routing::{post, put};
 use axum::{Json, Router};
 use serde::Serialize;
 use store::{engagement, videos};
+use utoipa::ToSchema;
 
 use super::target;
 use crate::state::AppState;
@@ -23,13 +24,26 @@ pub fn router() -> Router<AppState> {
         .route("/video/{hash_id}/shares", post(share))
 }
 
-#[derive(Serialize)]
-struct LikeState {
+/// Whether the caller likes the video now, and its like count.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct LikeState {
     liked: bool,
     likes: i64,
 }
 
-async fn like(
+/// Like A Video
+///
+/// Once per user; liking again changes nothing.
+#[utoipa::path(put, path = "/video/{hash_id}/like", tag = "engagement",
+    security(("bearer" = [])),
+    params(("hash_id" = String, Path)),
+    responses(
+        (status = 200, description = "Successful Response", body = LikeState),
+        (status = 401, description = "Unauthorized"),
+        (status = 403, description = "Forbidden: a private video of someone else"),
+        (status = 404, description = "Not Found: unknown, a draft or not processed"),
+    ))]
+pub(crate) async fn like(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
     headers: HeaderMap,
@@ -44,7 +58,19 @@ async fn like(
     }))
 }
 
-async fn unlike(
+/// Take Back A Like
+///
+/// Harmless when the caller did not like the video.
+#[utoipa::path(delete, path = "/video/{hash_id}/like", tag = "engagement",
+    security(("bearer" = [])),
+    params(("hash_id" = String, Path)),
+    responses(
+        (status = 200, description = "Successful Response", body = LikeState),
+        (status = 401, description = "Unauthorized"),
+        (status = 403, description = "Forbidden: a private video of someone else"),
+        (status = 404, description = "Not Found: unknown, a draft or not processed"),
+    ))]
+pub(crate) async fn unlike(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
     headers: HeaderMap,
@@ -59,13 +85,27 @@ async fn unlike(
     }))
 }
 
-#[derive(Serialize)]
-struct ShareRecorded {
+/// Whether this share counted, and the video's share count.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ShareRecorded {
     counted: bool,
     shares: i64,
 }
 
-async fn share(
+/// Share A Video
+///
+/// A user's shares of a video count once per UTC day.
+#[utoipa::path(post, path = "/video/{hash_id}/shares", tag = "engagement",
+    security(("bearer" = [])),
+    params(("hash_id" = String, Path)),
+    responses(
+        (status = 200, description = "Not counted: the caller already shared this video today", body = ShareRecorded),
+        (status = 201, description = "Counted", body = ShareRecorded),
+        (status = 401, description = "Unauthorized"),
+        (status = 403, description = "Forbidden: a private video of someone else"),
+        (status = 404, description = "Not Found: unknown, a draft or not processed"),
+    ))]
+pub(crate) async fn share(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
     headers: HeaderMap,

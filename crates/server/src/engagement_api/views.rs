@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::target;
 use crate::auth;
@@ -28,15 +29,52 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/video/{hash_id}/views", post(record_view))
 }
 
-#[derive(Serialize)]
-struct ViewRecorded {
+/// The outcome of a reported watch.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ViewRecorded {
     session_id: String,
+    /// Whether the watch counts as a qualified view.
     counted: bool,
     /// `too_short`, `within_window`, `daily_cap` or `own_video` when not counted.
     reason: Option<String>,
 }
 
-async fn record_view(
+// Documentation only: the handler reads the body field by field (`target::json_object`) so
+// that every problem is a 422 in FastAPI's shape; this type only describes it.
+/// A watch report.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct ViewReport {
+    /// Seconds watched, from 0 to the video's duration.
+    #[schema(minimum = 0)]
+    watched_seconds: f64,
+    /// The client's id for this viewing session (1 to 64 characters after trimming); a
+    /// session reports once.
+    #[schema(min_length = 1, max_length = 64)]
+    session_id: String,
+}
+
+/// Report A Watch
+///
+/// The viewer is the signed-in user or, without a token, the anonymous viewer named by
+/// `X-Viewer-Id`. A watch that does not count as a qualified view is still logged, with its
+/// reason. Repeating a `session_id` returns the first outcome (200) and changes nothing.
+#[utoipa::path(post, path = "/video/{hash_id}/views", tag = "engagement",
+    security((), ("bearer" = [])),
+    params(
+        ("hash_id" = String, Path),
+        ("X-Viewer-Id" = Option<String>, Header, description = "Required without a token: the anonymous viewer's id, 1 to 64 characters of `A-Z a-z 0-9 - _ .`"),
+    ),
+    request_body(content = ViewReport),
+    responses(
+        (status = 200, description = "This session already reported: its first outcome, unchanged", body = ViewRecorded),
+        (status = 201, description = "Recorded", body = ViewRecorded),
+        (status = 401, description = "A token was sent but is not valid"),
+        (status = 403, description = "Forbidden: a private video of someone else"),
+        (status = 404, description = "Not Found: unknown, a draft or not processed"),
+        (status = 422, description = "Validation Error: the body, or `X-Viewer-Id` missing or malformed without a token"),
+    ))]
+pub(crate) async fn record_view(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
     headers: HeaderMap,

@@ -3,6 +3,7 @@
 
 mod creator_api;
 mod engagement;
+mod engagement_openapi;
 mod engagement_payouts;
 mod helpers;
 mod media_samples;
