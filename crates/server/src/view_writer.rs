@@ -94,11 +94,17 @@ async fn run(pool: AnyPool, mut reports: mpsc::Receiver<Pending>) {
 /// Writes and answers every report of `batch`, leaving it empty.
 async fn write_batch(pool: &AnyPool, batch: &mut Vec<Pending>) {
     let views: Vec<NewView> = batch.iter().map(|p| p.report.as_new_view()).collect();
+    let started = std::time::Instant::now();
     let written = watches::record_views(pool, &views).await;
+    let took = started.elapsed();
     drop(views);
     match written {
         Ok(outcomes) => {
-            tracing::debug!(reports = outcomes.len(), "watch batch committed");
+            tracing::debug!(
+                reports = outcomes.len(),
+                micros = took.as_micros() as u64,
+                "watch batch committed"
+            );
             for (pending, outcome) in batch.drain(..).zip(outcomes) {
                 let _ = pending.reply.send(Ok(outcome));
             }

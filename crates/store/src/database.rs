@@ -44,8 +44,10 @@ impl Database {
         let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         let pool = match backend {
             Backend::Sqlite => {
+                // A connection to a local file does not go stale: no ping before each use.
                 pool_options
                     .max_connections(8)
+                    .test_before_acquire(false)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             conn.execute(

@@ -1,17 +1,24 @@
 //! Watch reports and the aggregates they keep current, written in batches.
 //!
 //! A batch of reports is one transaction of a fixed number of statements, however many
-//! reports it holds (group commit): the viewers' dedup rows are locked and read in one
-//! statement, earlier reports of the same sessions are looked up in one, the decisions are made
-//! in memory (`domain::metrics::decide_view`, in report order, so a batch decides exactly as
-//! one transaction per report would), and then each table gets one multi-row write: the
-//! events, the viewers' rows, the per-period viewer counts, and the deltas summed per video for
-//! `video_stats` (all time), `video_period_stats` (the month) and `video_daily_stats` (charts).
+//! reports it holds (group commit). The reads come first: the viewers' dedup rows are locked
+//! and read, and earlier reports of the same sessions and the viewers' per-period counts are
+//! looked up. The decisions are made in memory (`domain::metrics::decide_view`, in report
+//! order, so a batch decides exactly as one transaction per report would). Then each table
+//! gets one multi-row write: the events, the viewers' rows, their per-period counts, and the
+//! deltas summed per video for `video_stats` (all time), `video_period_stats` (the month) and
+//! `video_daily_stats` (charts).
 //!
-//! Concurrency: the first statement writes (an upsert of the viewers' rows), so SQLite takes
-//! its write lock before reading anything, and on PostgreSQL it locks those rows, so another
-//! node reporting for the same viewer and video waits for this batch. Every table's rows are
-//! written in key order, so two batches cannot lock in opposite orders.
+//! Round trips: on SQLite the reads (with `BEGIN IMMEDIATE`) go in one call and the writes
+//! (with `COMMIT`) in another; its driver runs the statements of a query in turn. A call to
+//! SQLite's thread costs far more than the statements in it on a busy machine
+//! (`bench/ingest`), so a batch costs two whatever it holds. PostgreSQL takes one statement
+//! with parameters per call, so there they run one after another.
+//!
+//! Concurrency: the first statement writes (an upsert of the viewers' rows), so on
+//! PostgreSQL it locks those rows and another node reporting for the same viewer and video
+//! waits for this batch (SQLite's `BEGIN IMMEDIATE` takes its one write lock). Every table's
+//! rows are written in key order, so two batches cannot lock in opposite orders.
 //!
 //! This module does not check visibility or permissions (the caller did).
 
@@ -22,8 +29,9 @@ use domain::ids::VideoId;
 use domain::metrics::{self, ViewDecision, ViewerState, Watch};
 use domain::video::Timestamp;
 use sqlx::any::AnyArguments;
-use sqlx::query::Query;
-use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, FromRow};
+use sqlx::any::AnyRow;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Arguments, AssertSqlSafe, Row};
 
 use crate::StoreError;
 
@@ -70,12 +78,49 @@ pub async fn record_views(
     pool: &AnyPool,
     views: &[NewView<'_>],
 ) -> Result<Vec<RecordedView>, StoreError> {
-    let mut tx = pool.begin().await?;
-    let mut outcomes = Vec::with_capacity(views.len());
-    for chunk in views.chunks(MAX_BATCH) {
-        outcomes.extend(record_chunk(&mut tx, chunk).await?);
+    let mut conn = Connection(pool.acquire().await?, false);
+    match record_in_transaction(&mut conn.0, views).await {
+        Ok(outcomes) => {
+            conn.1 = true;
+            Ok(outcomes)
+        }
+        Err(error) => {
+            if sqlx::query("ROLLBACK").execute(&mut *conn.0).await.is_ok() {
+                conn.1 = true;
+            }
+            Err(error)
+        }
     }
-    tx.commit().await?;
+}
+
+/// A pooled connection that is closed instead of returned to the pool unless its
+/// transaction was finished (committed or rolled back): a batch abandoned half-way (its
+/// future dropped, a failed rollback) must not hand an open transaction to the next user.
+struct Connection(PoolConnection<Any>, bool);
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if !self.1 {
+            self.0.close_on_drop();
+        }
+    }
+}
+
+async fn record_in_transaction(
+    conn: &mut AnyConnection,
+    views: &[NewView<'_>],
+) -> Result<Vec<RecordedView>, StoreError> {
+    let sqlite = is_sqlite(conn);
+    let chunks = views.chunks(MAX_BATCH).count();
+    if chunks == 0 {
+        return Ok(Vec::new());
+    }
+    let mut outcomes = Vec::with_capacity(views.len());
+    for (i, chunk) in views.chunks(MAX_BATCH).enumerate() {
+        let begin = (i == 0).then_some(if sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" });
+        let commit = (i + 1 == chunks).then_some("COMMIT");
+        outcomes.extend(record_chunk(conn, chunk, begin, commit).await?);
+    }
     Ok(outcomes)
 }
 
@@ -83,16 +128,6 @@ pub async fn record_views(
 type Pair<'a> = (i64, &'a str);
 /// A watch session: the key the idempotency rule uses.
 type Session<'a> = (i64, &'a str, &'a str);
-
-#[derive(FromRow)]
-struct ViewerRow {
-    video_id: i64,
-    viewer: String,
-    views: i64,
-    last_counted_at: Option<i64>,
-    cap_day: i64,
-    cap_day_views: i64,
-}
 
 /// One viewer's dedup state while a batch is decided.
 struct Viewer {
@@ -136,17 +171,23 @@ fn decision_reason(decision: ViewDecision) -> Option<&'static str> {
     }
 }
 
+/// Reads, decides and writes one chunk of a batch: two calls to the database on SQLite. The
+/// first chunk of a transaction starts it (`begin`), the last commits it (`commit`).
 async fn record_chunk<'v>(
     conn: &mut AnyConnection,
     views: &'v [NewView<'v>],
+    begin: Option<&str>,
+    commit: Option<&str>,
 ) -> Result<Vec<RecordedView>, StoreError> {
-    let mut viewers = lock_viewers(conn, views).await?;
-    let mut earlier = earlier_sessions(conn, views).await?;
+    let Stored {
+        mut viewers,
+        mut earlier,
+        mut period_views,
+    } = read_stored(conn, views, begin).await?;
 
     // Decide, in report order, against the state each viewer has reached so far.
     let mut outcomes = Vec::with_capacity(views.len());
     let mut events = Vec::new();
-    let mut period_views: BTreeMap<(i64, Period, &str), i64> = BTreeMap::new();
     let mut all_time: BTreeMap<i64, Delta> = BTreeMap::new();
     let mut by_period: BTreeMap<(Period, i64), Delta> = BTreeMap::new();
     let mut by_day: BTreeMap<(i64, i64), i64> = BTreeMap::new();
@@ -180,9 +221,10 @@ async fn record_chunk<'v>(
             let video = view.video.get();
             let period = Period::containing(view.at.as_micros());
             let ratio = metrics::capped_watch_ratio(view.watched_seconds, view.duration_seconds);
-            *period_views
-                .entry((video, period, view.viewer))
-                .or_default() += 1;
+            period_views
+                .get_mut(&(video, period, view.viewer))
+                .ok_or_else(|| StoreError::Corrupt("a period count was not read".into()))?
+                .1 += 1;
             for delta in [
                 all_time.entry(video).or_default(),
                 by_period.entry((period, video)).or_default(),
@@ -208,39 +250,271 @@ async fn record_chunk<'v>(
         });
     }
 
-    insert_events(conn, &events).await?;
     let changed: Vec<(&Pair, &Viewer)> = viewers
         .iter()
         .filter(|(_, v)| v.views != v.views_before)
         .collect();
-    if changed.is_empty() {
-        return Ok(outcomes);
-    }
-    store_viewers(conn, &changed).await?;
     for ((video, _), viewer) in &changed {
         all_time
             .entry(*video)
             .or_default()
             .add_viewer(viewer.views_before, viewer.views - viewer.views_before);
     }
-    for (period, video, before, added) in add_period_views(conn, &period_views).await? {
+    period_views.retain(|_, (before, after)| after != before);
+    for ((video, period, _), (before, after)) in &period_views {
         by_period
-            .entry((period, video))
+            .entry((*period, *video))
             .or_default()
-            .add_viewer(before, added);
+            .add_viewer(*before, after - before);
     }
-    add_all_time(conn, &all_time).await?;
-    add_by_period(conn, &by_period).await?;
-    add_by_day(conn, &by_day).await?;
+
+    let mut writes = Statements::for_backend(conn);
+    insert_events(&mut writes, &events);
+    store_viewers(&mut writes, &changed);
+    store_period_views(&mut writes, &period_views);
+    add_all_time(&mut writes, &all_time);
+    add_by_period(&mut writes, &by_period);
+    add_by_day(&mut writes, &by_day);
+    if let Some(commit) = commit {
+        writes.plain(commit);
+    }
+    writes.execute(conn).await?;
     Ok(outcomes)
 }
 
-/// `(…), (…), …`: `rows` tuples of `columns` placeholders, `$N` for PostgreSQL and `?` for
-/// SQLite, which binds anonymous parameters by position (numbered ones cost it a linear
+fn is_sqlite(conn: &AnyConnection) -> bool {
+    conn.backend_name() == "SQLite"
+}
+
+/// Per viewer, video and period: the counted views before the batch and after it.
+type PeriodViews<'v> = BTreeMap<(i64, Period, &'v str), (i64, i64)>;
+
+/// What the batch's decisions start from.
+struct Stored<'v> {
+    viewers: BTreeMap<Pair<'v>, Viewer>,
+    earlier: HashMap<Session<'v>, RecordedView>,
+    period_views: PeriodViews<'v>,
+}
+
+/// Which read a returned row answers (its first column).
+const VIEWER_ROW: i64 = 0;
+const EARLIER_ROW: i64 = 1;
+const PERIOD_ROW: i64 = 2;
+
+/// Starts the transaction when `begin` is given, then creates or locks every viewer row the
+/// batch needs and reads it (one upsert, in key order), the stored outcome of every session
+/// of the batch that already reported, and each viewer's counted views in the period of the
+/// report. The per-period rows are safe to read without locking them: only reports of the
+/// same viewer and video write them, and those wait for the viewer row this batch holds.
+async fn read_stored<'v>(
+    conn: &mut AnyConnection,
+    views: &'v [NewView<'v>],
+    begin: Option<&str>,
+) -> Result<Stored<'v>, StoreError> {
+    let mut pairs: Vec<Pair<'v>> = views.iter().map(|v| (v.video.get(), v.viewer)).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let sessions: HashMap<Session<'v>, usize> = views
+        .iter()
+        .enumerate()
+        .map(|(i, v)| ((v.video.get(), v.viewer, v.session_id), i))
+        .collect();
+    let mut period_views: PeriodViews<'v> = views
+        .iter()
+        .map(|v| {
+            let period = Period::containing(v.at.as_micros());
+            ((v.video.get(), period, v.viewer), (0, 0))
+        })
+        .collect();
+
+    let mut reads = Statements::for_backend(conn);
+    if let Some(begin) = begin {
+        reads.plain(begin);
+    }
+    if let Some(mut values) = reads.statement(
+        "INSERT INTO viewer_videos (video_id, viewer)",
+        pairs.len(),
+        2,
+        "ON CONFLICT (video_id, viewer) DO UPDATE SET views = viewer_videos.views \
+         RETURNING CAST(0 AS BIGINT), video_id, viewer, views, last_counted_at, cap_day, \
+           cap_day_views",
+    ) {
+        for (video, viewer) in &pairs {
+            values.bind(*video).bind(*viewer);
+        }
+    }
+    if let Some(mut values) = reads.statement(
+        "SELECT CAST(1 AS BIGINT), video_id, viewer, session_id, counted, reason \
+         FROM view_events WHERE (video_id, viewer, session_id) IN (",
+        views.len(),
+        3,
+        ")",
+    ) {
+        for view in views {
+            values
+                .bind(view.video.get())
+                .bind(view.viewer)
+                .bind(view.session_id);
+        }
+    }
+    if let Some(mut values) = reads.statement(
+        "SELECT CAST(2 AS BIGINT), video_id, viewer, period, views FROM viewer_video_periods \
+         WHERE (video_id, period, viewer) IN (",
+        period_views.len(),
+        3,
+        ")",
+    ) {
+        for (video, period, viewer) in period_views.keys() {
+            values.bind(*video).bind(period.to_string()).bind(*viewer);
+        }
+    }
+
+    let period_keys: Vec<(i64, Period, &'v str)> = period_views.keys().copied().collect();
+    let mut viewers = BTreeMap::new();
+    let mut earlier = HashMap::new();
+    let unasked = |what: &str| StoreError::Corrupt(format!("an unasked {what} came back"));
+    for row in reads.fetch_all(conn).await? {
+        let video: i64 = row.try_get(1)?;
+        let viewer: &str = row.try_get(2)?;
+        match row.try_get::<i64, _>(0)? {
+            VIEWER_ROW => {
+                let at = pairs
+                    .binary_search_by(|pair| pair.cmp(&(video, viewer)))
+                    .map_err(|_| unasked("viewer row"))?;
+                let last_counted_at: Option<i64> = row.try_get(4)?;
+                viewers.insert(
+                    pairs[at],
+                    Viewer {
+                        views_before: row.try_get(3)?,
+                        views: row.try_get(3)?,
+                        last_counted_micros: last_counted_at,
+                        state: ViewerState {
+                            last_counted_at: last_counted_at.map(|at| at.div_euclid(1_000_000)),
+                            day: row.try_get(5)?,
+                            counted_on_day: u32::try_from(row.try_get::<i64, _>(6)?)
+                                .unwrap_or(u32::MAX),
+                        },
+                    },
+                );
+            }
+            EARLIER_ROW => {
+                let session: &str = row.try_get(3)?;
+                let i = *sessions
+                    .get(&(video, viewer, session))
+                    .ok_or_else(|| unasked("session"))?;
+                let view = &views[i];
+                earlier.insert(
+                    (view.video.get(), view.viewer, view.session_id),
+                    RecordedView {
+                        counted: row.try_get::<i64, _>(4)? != 0,
+                        reason: row.try_get(5)?,
+                        replayed: true,
+                    },
+                );
+            }
+            PERIOD_ROW => {
+                let period: &str = row.try_get(3)?;
+                let period = Period::parse(period)
+                    .map_err(|e| StoreError::Corrupt(format!("viewer_video_periods: {e}")))?;
+                let at = period_keys
+                    .binary_search_by(|key| key.cmp(&(video, period, viewer)))
+                    .map_err(|_| unasked("period row"))?;
+                let views: i64 = row.try_get(4)?;
+                period_views.insert(period_keys[at], (views, views));
+            }
+            other => return Err(StoreError::Corrupt(format!("a row of kind {other}"))),
+        }
+    }
+    Ok(Stored {
+        viewers,
+        earlier,
+        period_views,
+    })
+}
+
+/// The statements of one call, each built as `head VALUES (…), (…) tail` with its values
+/// bound in order. On SQLite they go to the database together (its driver runs the
+/// statements of a query in turn, taking anonymous `?` parameters in order); PostgreSQL takes
+/// one statement with parameters per call, so there they run one after another.
+struct Statements {
+    together: bool,
+    statements: Vec<(String, AnyArguments)>,
+}
+
+impl Statements {
+    fn for_backend(conn: &AnyConnection) -> Self {
+        Self {
+            together: is_sqlite(conn),
+            statements: Vec::new(),
+        }
+    }
+
+    /// The SQL to append the next statement to, and its arguments.
+    fn next(&mut self) -> (&mut String, &mut AnyArguments) {
+        if !self.together || self.statements.is_empty() {
+            self.statements
+                .push((String::new(), AnyArguments::default()));
+        }
+        let (sql, arguments) = self.statements.last_mut().expect("just pushed");
+        if !sql.is_empty() {
+            sql.push_str(";\n");
+        }
+        (sql, arguments)
+    }
+
+    /// Adds a statement without parameters.
+    fn plain(&mut self, sql: &str) {
+        self.next().0.push_str(sql);
+    }
+
+    /// Adds `head VALUES <rows × columns placeholders> tail` and returns the arguments its
+    /// values are bound to, in order. Nothing is added for zero rows.
+    fn statement(
+        &mut self,
+        head: &str,
+        rows: usize,
+        columns: usize,
+        tail: &str,
+    ) -> Option<Binder<'_>> {
+        if rows == 0 {
+            return None;
+        }
+        let numbered = !self.together;
+        let (sql, arguments) = self.next();
+        sql.push_str(head);
+        sql.push_str(" VALUES ");
+        push_tuples(sql, numbered, rows, columns);
+        sql.push(' ');
+        sql.push_str(tail);
+        Some(Binder(arguments))
+    }
+
+    async fn fetch_all(self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>, StoreError> {
+        let mut rows = Vec::new();
+        for (sql, arguments) in self.statements {
+            rows.extend(
+                sqlx::query_with(AssertSqlSafe(sql), arguments)
+                    .fetch_all(&mut *conn)
+                    .await?,
+            );
+        }
+        Ok(rows)
+    }
+
+    async fn execute(self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        for (sql, arguments) in self.statements {
+            sqlx::query_with(AssertSqlSafe(sql), arguments)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Appends `(…), (…), …`: `rows` tuples of `columns` placeholders, numbered `$N` (PostgreSQL)
+/// or anonymous `?` (SQLite, which binds those by position; numbered ones cost it a linear
 /// name lookup per parameter, quadratic in a large batch).
-fn placeholders(conn: &AnyConnection, rows: usize, columns: usize) -> String {
-    let numbered = conn.backend_name() != "SQLite";
-    let mut sql = String::with_capacity(rows * columns * 5);
+fn push_tuples(sql: &mut String, numbered: bool, rows: usize, columns: usize) {
     for row in 0..rows {
         sql.push_str(if row == 0 { "(" } else { ", (" });
         for column in 0..columns {
@@ -256,123 +530,32 @@ fn placeholders(conn: &AnyConnection, rows: usize, columns: usize) -> String {
         }
         sql.push(')');
     }
-    sql
 }
 
-fn query(sql: String) -> Query<'static, Any, AnyArguments> {
-    sqlx::query(AssertSqlSafe(sql))
+/// Binds a statement's values, in placeholder order.
+struct Binder<'a>(&'a mut AnyArguments);
+
+impl Binder<'_> {
+    fn bind<'t, T: sqlx::Encode<'t, Any> + sqlx::Type<Any>>(&mut self, value: T) -> &mut Self {
+        self.0
+            .add(value)
+            .expect("integers, floats and text always encode");
+        self
+    }
 }
 
-/// Creates or locks every viewer row the batch needs and reads it (one upsert, in key order).
-async fn lock_viewers<'v>(
-    conn: &mut AnyConnection,
-    views: &'v [NewView<'v>],
-) -> Result<BTreeMap<Pair<'v>, Viewer>, StoreError> {
-    let mut pairs: Vec<Pair<'v>> = views.iter().map(|v| (v.video.get(), v.viewer)).collect();
-    pairs.sort_unstable();
-    pairs.dedup();
-    let sql = format!(
-        "INSERT INTO viewer_videos (video_id, viewer) VALUES {} \
-         ON CONFLICT (video_id, viewer) DO UPDATE SET views = viewer_videos.views \
-         RETURNING video_id, viewer, views, last_counted_at, cap_day, cap_day_views",
-        placeholders(conn, pairs.len(), 2)
-    );
-    let mut statement = sqlx::query_as::<_, ViewerRow>(AssertSqlSafe(sql));
-    for (video, viewer) in &pairs {
-        statement = statement.bind(*video).bind(*viewer);
-    }
-    let rows = statement.fetch_all(&mut *conn).await?;
-    let mut viewers = BTreeMap::new();
-    for row in rows {
-        let Ok(at) = pairs.binary_search_by(|p| (p.0, p.1).cmp(&(row.video_id, &row.viewer)))
-        else {
-            return Err(StoreError::Corrupt(
-                "an unasked viewer row came back".into(),
-            ));
-        };
-        viewers.insert(
-            pairs[at],
-            Viewer {
-                views_before: row.views,
-                views: row.views,
-                last_counted_micros: row.last_counted_at,
-                state: ViewerState {
-                    last_counted_at: row.last_counted_at.map(|at| at.div_euclid(1_000_000)),
-                    day: row.cap_day,
-                    counted_on_day: u32::try_from(row.cap_day_views).unwrap_or(u32::MAX),
-                },
-            },
-        );
-    }
-    Ok(viewers)
-}
-
-#[derive(FromRow)]
-struct EarlierRow {
-    video_id: i64,
-    viewer: String,
-    session_id: String,
-    counted: i64,
-    reason: Option<String>,
-}
-
-/// The stored outcome of every session of the batch that already reported.
-async fn earlier_sessions<'v>(
-    conn: &mut AnyConnection,
-    views: &'v [NewView<'v>],
-) -> Result<HashMap<Session<'v>, RecordedView>, StoreError> {
-    let sql = format!(
-        "SELECT video_id, viewer, session_id, counted, reason FROM view_events \
-         WHERE (video_id, viewer, session_id) IN (VALUES {})",
-        placeholders(conn, views.len(), 3)
-    );
-    let mut statement = sqlx::query_as::<_, EarlierRow>(AssertSqlSafe(sql));
-    for view in views {
-        statement = statement
-            .bind(view.video.get())
-            .bind(view.viewer)
-            .bind(view.session_id);
-    }
-    let rows = statement.fetch_all(&mut *conn).await?;
-    let index: HashMap<Session<'v>, usize> = views
-        .iter()
-        .enumerate()
-        .map(|(i, v)| ((v.video.get(), v.viewer, v.session_id), i))
-        .collect();
-    let mut earlier = HashMap::with_capacity(rows.len());
-    for row in rows {
-        let asked = (row.video_id, row.viewer.as_str(), row.session_id.as_str());
-        let Some(&i) = index.get(&asked) else {
-            return Err(StoreError::Corrupt("an unasked session came back".into()));
-        };
-        let view = &views[i];
-        earlier.insert(
-            (view.video.get(), view.viewer, view.session_id),
-            RecordedView {
-                counted: row.counted != 0,
-                reason: row.reason,
-                replayed: true,
-            },
-        );
-    }
-    Ok(earlier)
-}
-
-async fn insert_events(
-    conn: &mut AnyConnection,
-    events: &[NewEvent<'_>],
-) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
+fn insert_events(writes: &mut Statements, events: &[NewEvent<'_>]) {
+    let Some(mut values) = writes.statement(
         "INSERT INTO view_events (video_id, viewer, session_id, watched_seconds, counted, \
-           reason, at) VALUES {}",
-        placeholders(conn, events.len(), 7)
-    );
-    let mut statement = query(sql);
+           reason, at)",
+        events.len(),
+        7,
+        "",
+    ) else {
+        return;
+    };
     for event in events {
-        statement = statement
+        values
             .bind(event.view.video.get())
             .bind(event.view.viewer)
             .bind(event.view.session_id)
@@ -381,26 +564,23 @@ async fn insert_events(
             .bind(event.reason)
             .bind(event.view.at.as_micros());
     }
-    statement.execute(&mut *conn).await?;
-    Ok(())
 }
 
 /// Writes back the dedup state of every viewer whose views were counted.
-async fn store_viewers(
-    conn: &mut AnyConnection,
-    changed: &[(&Pair<'_>, &Viewer)],
-) -> Result<(), StoreError> {
-    let sql = format!(
+fn store_viewers(writes: &mut Statements, changed: &[(&Pair<'_>, &Viewer)]) {
+    let Some(mut values) = writes.statement(
         "INSERT INTO viewer_videos (video_id, viewer, views, last_counted_at, cap_day, \
-           cap_day_views) VALUES {} \
-         ON CONFLICT (video_id, viewer) DO UPDATE SET views = excluded.views, \
+           cap_day_views)",
+        changed.len(),
+        6,
+        "ON CONFLICT (video_id, viewer) DO UPDATE SET views = excluded.views, \
            last_counted_at = excluded.last_counted_at, cap_day = excluded.cap_day, \
            cap_day_views = excluded.cap_day_views",
-        placeholders(conn, changed.len(), 6)
-    );
-    let mut statement = query(sql);
+    ) else {
+        return;
+    };
     for ((video, viewer), state) in changed {
-        statement = statement
+        values
             .bind(*video)
             .bind(*viewer)
             .bind(state.views)
@@ -408,98 +588,67 @@ async fn store_viewers(
             .bind(state.state.day)
             .bind(i64::from(state.state.counted_on_day));
     }
-    statement.execute(&mut *conn).await?;
-    Ok(())
 }
 
-#[derive(FromRow)]
-struct PeriodViewsRow {
-    video_id: i64,
-    period: String,
-    viewer: String,
-    views: i64,
-}
-
-/// Adds counted views to each viewer's per-period count; returns, per row, its period and
-/// video, the viewer's count before and the views added.
-async fn add_period_views(
-    conn: &mut AnyConnection,
-    added: &BTreeMap<(i64, Period, &str), i64>,
-) -> Result<Vec<(Period, i64, i64, i64)>, StoreError> {
-    let sql = format!(
-        "INSERT INTO viewer_video_periods (video_id, period, viewer, views) VALUES {} \
-         ON CONFLICT (video_id, period, viewer) \
-         DO UPDATE SET views = viewer_video_periods.views + excluded.views \
-         RETURNING video_id, period, viewer, views",
-        placeholders(conn, added.len(), 4)
-    );
-    let mut statement = sqlx::query_as::<_, PeriodViewsRow>(AssertSqlSafe(sql));
-    for ((video, period, viewer), views) in added {
-        statement = statement
+/// Writes the per-period counts of the viewers whose views were counted.
+fn store_period_views(writes: &mut Statements, counts: &PeriodViews<'_>) {
+    let Some(mut values) = writes.statement(
+        "INSERT INTO viewer_video_periods (video_id, period, viewer, views)",
+        counts.len(),
+        4,
+        "ON CONFLICT (video_id, period, viewer) DO UPDATE SET views = excluded.views",
+    ) else {
+        return;
+    };
+    for ((video, period, viewer), (_, views)) in counts {
+        values
             .bind(*video)
             .bind(period.to_string())
             .bind(*viewer)
             .bind(*views);
     }
-    let rows = statement.fetch_all(&mut *conn).await?;
-    let mut counts = Vec::with_capacity(rows.len());
-    for row in rows {
-        let period = Period::parse(&row.period)
-            .map_err(|e| StoreError::Corrupt(format!("viewer_video_periods: {e}")))?;
-        let Some(&views) = added.get(&(row.video_id, period, row.viewer.as_str())) else {
-            return Err(StoreError::Corrupt(
-                "an unasked period row came back".into(),
-            ));
-        };
-        counts.push((period, row.video_id, row.views - views, views));
-    }
-    Ok(counts)
 }
 
-async fn add_all_time(
-    conn: &mut AnyConnection,
-    deltas: &BTreeMap<i64, Delta>,
-) -> Result<(), StoreError> {
-    let sql = format!(
+fn add_all_time(writes: &mut Statements, deltas: &BTreeMap<i64, Delta>) {
+    let Some(mut values) = writes.statement(
         "INSERT INTO video_stats (video_id, qualified_views, completion_sum, distinct_viewers, \
-           repeat_viewers) VALUES {} \
-         ON CONFLICT (video_id) DO UPDATE SET \
+           repeat_viewers)",
+        deltas.len(),
+        5,
+        "ON CONFLICT (video_id) DO UPDATE SET \
            qualified_views = video_stats.qualified_views + excluded.qualified_views, \
            completion_sum = video_stats.completion_sum + excluded.completion_sum, \
            distinct_viewers = video_stats.distinct_viewers + excluded.distinct_viewers, \
            repeat_viewers = video_stats.repeat_viewers + excluded.repeat_viewers",
-        placeholders(conn, deltas.len(), 5)
-    );
-    let mut statement = query(sql);
+    ) else {
+        return;
+    };
     for (video, delta) in deltas {
-        statement = statement
+        values
             .bind(*video)
             .bind(delta.qualified_views)
             .bind(delta.completion_sum)
             .bind(delta.distinct_viewers)
             .bind(delta.repeat_viewers);
     }
-    statement.execute(&mut *conn).await?;
-    Ok(())
 }
 
-async fn add_by_period(
-    conn: &mut AnyConnection,
-    deltas: &BTreeMap<(Period, i64), Delta>,
-) -> Result<(), StoreError> {
-    let sql = format!(
+fn add_by_period(writes: &mut Statements, deltas: &BTreeMap<(Period, i64), Delta>) {
+    let Some(mut values) = writes.statement(
         "INSERT INTO video_period_stats (period, video_id, qualified_views, completion_sum, \
-           distinct_viewers, repeat_viewers) VALUES {} \
-         ON CONFLICT (period, video_id) DO UPDATE SET \
+           distinct_viewers, repeat_viewers)",
+        deltas.len(),
+        6,
+        "ON CONFLICT (period, video_id) DO UPDATE SET \
            qualified_views = video_period_stats.qualified_views + excluded.qualified_views, \
            completion_sum = video_period_stats.completion_sum + excluded.completion_sum, \
            distinct_viewers = video_period_stats.distinct_viewers + excluded.distinct_viewers, \
            repeat_viewers = video_period_stats.repeat_viewers + excluded.repeat_viewers",
-        placeholders(conn, deltas.len(), 6)
-    );
-    let mut statement = query(sql);
+    ) else {
+        return;
+    };
     for ((period, video), delta) in deltas {
-        statement = statement
+        values
             .bind(period.to_string())
             .bind(*video)
             .bind(delta.qualified_views)
@@ -507,31 +656,36 @@ async fn add_by_period(
             .bind(delta.distinct_viewers)
             .bind(delta.repeat_viewers);
     }
-    statement.execute(&mut *conn).await?;
-    Ok(())
 }
 
-async fn add_by_day(
-    conn: &mut AnyConnection,
-    deltas: &BTreeMap<(i64, i64), i64>,
-) -> Result<(), StoreError> {
-    let sql = format!(
-        "INSERT INTO video_daily_stats (video_id, day, qualified_views) VALUES {} \
-         ON CONFLICT (video_id, day) DO UPDATE SET \
+fn add_by_day(writes: &mut Statements, deltas: &BTreeMap<(i64, i64), i64>) {
+    let Some(mut values) = writes.statement(
+        "INSERT INTO video_daily_stats (video_id, day, qualified_views)",
+        deltas.len(),
+        3,
+        "ON CONFLICT (video_id, day) DO UPDATE SET \
            qualified_views = video_daily_stats.qualified_views + excluded.qualified_views",
-        placeholders(conn, deltas.len(), 3)
-    );
-    let mut statement = query(sql);
+    ) else {
+        return;
+    };
     for ((video, day), views) in deltas {
-        statement = statement.bind(*video).bind(*day).bind(*views);
+        values.bind(*video).bind(*day).bind(*views);
     }
-    statement.execute(&mut *conn).await?;
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgresql_and_anonymous_for_sqlite() {
+        let mut sql = String::new();
+        push_tuples(&mut sql, true, 2, 3);
+        assert_eq!(sql, "($1, $2, $3), ($4, $5, $6)");
+        sql.clear();
+        push_tuples(&mut sql, false, 2, 2);
+        assert_eq!(sql, "(?, ?), (?, ?)");
+    }
 
     #[test]
     fn a_viewer_is_distinct_on_the_first_view_and_repeat_on_the_second() {

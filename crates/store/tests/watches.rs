@@ -53,9 +53,29 @@ struct Fixture {
     _dir: tempfile::TempDir,
 }
 
-async fn fixture() -> Fixture {
+/// A fresh database: a SQLite file, or with `postgres` a new schema in `DATABASE_URL`.
+async fn fixture(postgres: bool) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    let url = if postgres {
+        let admin_url = std::env::var("DATABASE_URL").expect("DATABASE_URL for PostgreSQL");
+        sqlx::any::install_default_drivers();
+        let admin = sqlx::AnyPool::connect(&admin_url).await.unwrap();
+        let schema = format!(
+            "watches_{}",
+            dir.path().file_name().unwrap().to_string_lossy()
+        )
+        .to_lowercase()
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+        let separator = if admin_url.contains('?') { '&' } else { '?' };
+        format!("{admin_url}{separator}options=-c%20search_path%3D{schema}")
+    } else {
+        format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())
+    };
     let db = Database::connect(&url).await.unwrap();
     db.migrate().await.unwrap();
     let owner: AccountId = accounts::insert_account(
@@ -117,11 +137,12 @@ async fn dump(db: &Database) -> Vec<String> {
          FROM viewer_videos ORDER BY video_id, viewer",
         "SELECT video_id || '|' || period || '|' || viewer || '|' || views \
          FROM viewer_video_periods ORDER BY video_id, period, viewer",
-        "SELECT video_id || '|' || qualified_views || '|' || ROUND(completion_sum, 9) || '|' \
-           || distinct_viewers || '|' || repeat_viewers FROM video_stats ORDER BY video_id",
+        "SELECT video_id || '|' || qualified_views || '|' \
+           || ROUND(CAST(completion_sum AS NUMERIC), 3) || '|' || distinct_viewers || '|' \
+           || repeat_viewers FROM video_stats ORDER BY video_id",
         "SELECT period || '|' || video_id || '|' || qualified_views || '|' \
-           || ROUND(completion_sum, 9) || '|' || distinct_viewers || '|' || repeat_viewers \
-         FROM video_period_stats ORDER BY period, video_id",
+           || ROUND(CAST(completion_sum AS NUMERIC), 3) || '|' || distinct_viewers || '|' \
+           || repeat_viewers FROM video_period_stats ORDER BY period, video_id",
         "SELECT video_id || '|' || day || '|' || qualified_views \
          FROM video_daily_stats ORDER BY video_id, day",
     ];
@@ -140,14 +161,15 @@ async fn dump(db: &Database) -> Vec<String> {
 async fn one_by_one_and_in_batches(
     reports: &[Report],
     cuts: &[usize],
+    postgres: bool,
 ) -> (
     (Vec<RecordedView>, Vec<String>),
     (Vec<RecordedView>, Vec<String>),
 ) {
     let viewers: Vec<String> = (0..3).map(|v| format!("a:viewer-{v}")).collect();
     let sessions: Vec<String> = (0..6).map(|s| format!("session-{s}")).collect();
-    let single = fixture().await;
-    let batched = fixture().await;
+    let single = fixture(postgres).await;
+    let batched = fixture(postgres).await;
     let views = |videos: &[VideoId]| {
         let mut at = START_MICROS;
         reports
@@ -205,7 +227,25 @@ proptest! {
         cuts in prop::collection::vec(0..25usize, 0..6),
     ) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let (single, batched) = runtime.block_on(one_by_one_and_in_batches(&reports, &cuts));
+        let (single, batched) =
+            runtime.block_on(one_by_one_and_in_batches(&reports, &cuts, false));
+        prop_assert_eq!(&single.0, &batched.0, "outcomes");
+        prop_assert_eq!(&single.1, &batched.1, "stored rows");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    #[test]
+    #[ignore = "needs PostgreSQL (DATABASE_URL)"]
+    fn batches_decide_and_store_exactly_as_single_reports_on_postgresql(
+        reports in prop::collection::vec(report(), 1..60),
+        cuts in prop::collection::vec(0..25usize, 0..6),
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (single, batched) =
+            runtime.block_on(one_by_one_and_in_batches(&reports, &cuts, true));
         prop_assert_eq!(&single.0, &batched.0, "outcomes");
         prop_assert_eq!(&single.1, &batched.1, "stored rows");
     }
@@ -239,7 +279,7 @@ async fn a_session_repeated_inside_one_batch_is_a_replay_of_its_first_report() {
             gap_seconds: 1,
         },
     ];
-    let ((single, _), (batched, rows)) = one_by_one_and_in_batches(&reports, &[]).await;
+    let ((single, _), (batched, rows)) = one_by_one_and_in_batches(&reports, &[], false).await;
     assert_eq!(single, batched);
     assert!(batched[0].counted && !batched[0].replayed);
     assert!(

@@ -743,3 +743,99 @@ async fn writes_keep_period_and_daily_aggregates_beside_the_all_time_ones() {
     assert_eq!(daily, [(day, 2)]);
     let _ = Timestamp::from_micros(now);
 }
+
+/// Many watch reports at once, so the writer commits them in batches: 100 viewers each send
+/// two sessions that would both qualify (the second falls in the first one's 30-minute
+/// window) and repeat one of them. Every report gets its own answer, exactly one view per
+/// viewer counts, a repeat gets the first outcome, and the aggregates agree with the log.
+async fn concurrent_reports_are_batched_and_each_counted_once(app: &TestApp) {
+    let owner = app.create_user("owner").await;
+    let (video, hash) = app
+        .insert_bare_video(owner.account.id, "Busy video", true, false)
+        .await;
+    let mut requests = tokio::task::JoinSet::new();
+    for viewer in 0..100 {
+        for session in ["first", "second", "first"] {
+            let client = app.client.clone();
+            let url = format!("{}/video/{hash}/views", app.address);
+            requests.spawn(async move {
+                let response = client
+                    .post(url)
+                    .header("X-Viewer-Id", format!("crowd-{viewer}"))
+                    .json(&json!({"watched_seconds": 20.0, "session_id": session}))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                let body: Value = response.json().await.unwrap();
+                (viewer, session, status, body)
+            });
+        }
+    }
+    let mut by_viewer = vec![Vec::new(); 100];
+    while let Some(answer) = requests.join_next().await {
+        let (viewer, session, status, body) = answer.unwrap();
+        by_viewer[viewer].push((session, status, body));
+    }
+    for (viewer, answers) in by_viewer.iter().enumerate() {
+        let counted = answers
+            .iter()
+            .filter(|(_, s, b)| *s == 201 && b["counted"] == true);
+        assert_eq!(counted.count(), 1, "viewer {viewer}: {answers:?}");
+        let statuses: Vec<u16> = answers.iter().map(|(_, s, _)| *s).collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 201).count(),
+            2,
+            "{answers:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "{answers:?}"
+        );
+        let firsts: Vec<&Value> = answers
+            .iter()
+            .filter(|(session, _, _)| *session == "first")
+            .map(|(_, _, body)| &body["counted"])
+            .collect();
+        assert_eq!(firsts[0], firsts[1], "a repeat returns the first outcome");
+    }
+    let data = app.video_data(video.get()).await;
+    assert_eq!(data["views"], 100);
+    let stats = store::periods::period_stats(
+        app.state.pool(),
+        video,
+        domain::allocation::Period::containing(app.clock_now()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            stats.qualified_views,
+            stats.distinct_viewers,
+            stats.repeat_viewers
+        ),
+        (100, 100, 0)
+    );
+    let (events,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM view_events WHERE video_id = $1")
+        .bind(video.get())
+        .fetch_one(app.state.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        events, 200,
+        "two sessions per viewer are logged; repeats are not"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_watch_reports_are_batched_and_each_counted_once() {
+    concurrent_reports_are_batched_and_each_counted_once(&spawn_app().await).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (DATABASE_URL)"]
+async fn concurrent_watch_reports_are_batched_and_each_counted_once_on_postgresql() {
+    let app = crate::helpers::spawn_app_on_postgres(|_| {}).await;
+    concurrent_reports_are_batched_and_each_counted_once(&app).await;
+}
