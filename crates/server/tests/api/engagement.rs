@@ -839,3 +839,46 @@ async fn concurrent_watch_reports_are_batched_and_each_counted_once_on_postgresq
     let app = crate::helpers::spawn_app_on_postgres(|_| {}).await;
     concurrent_reports_are_batched_and_each_counted_once(&app).await;
 }
+
+/// A report that cannot be stored (its video was deleted while it waited) fails alone: the
+/// batch it arrived in is retried one report at a time, and the others are stored.
+#[tokio::test]
+async fn a_failing_report_does_not_take_its_batch_down_with_it() {
+    use server::view_writer::{ViewWriter, WatchReport};
+    let app = spawn_app().await;
+    let owner = app.create_user("owner").await;
+    let (video, _) = app
+        .insert_bare_video(owner.account.id, "Still here", true, false)
+        .await;
+    let writer = ViewWriter::start(app.state.pool().clone());
+    let report = |video: VideoId, viewer: usize| WatchReport {
+        video,
+        duration_seconds: 30.0,
+        viewer: format!("a:batch-{viewer}"),
+        session_id: "s".into(),
+        watched_seconds: 20.0,
+        by_owner: false,
+        at: Timestamp::from_micros(app.clock_now()),
+    };
+    // Handed over together, before the writer runs: one batch.
+    let mut reports = tokio::task::JoinSet::new();
+    for viewer in 0..20 {
+        let target = if viewer == 7 {
+            VideoId::new(i64::MAX)
+        } else {
+            video
+        };
+        let writer = writer.clone();
+        let report = report(target, viewer);
+        reports.spawn(async move { (viewer, writer.record(report).await) });
+    }
+    while let Some(done) = reports.join_next().await {
+        let (viewer, outcome) = done.unwrap();
+        if viewer == 7 {
+            assert!(outcome.is_err(), "a report for a video that is gone fails");
+        } else {
+            assert!(outcome.unwrap().counted, "viewer {viewer}");
+        }
+    }
+    assert_eq!(app.video_data(video.get()).await["views"], 19);
+}
