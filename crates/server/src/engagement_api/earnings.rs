@@ -325,21 +325,22 @@ pub(crate) async fn daily(
         })?,
         None => open,
     };
-    let (status, amount) =
-        if let Some(closed) = periods::closed_period(state.pool(), period).await? {
-            let cents: i64 = periods::period_ledger(state.pool(), period)
-                .await?
-                .iter()
-                .filter(|l| l.video_id == video.id.get())
-                .map(|l| l.amount_cents)
-                .sum();
-            let _ = closed;
-            ("closed", cents as f64 / 100.0)
-        } else if period == state.projection.period() {
-            ("projected", state.projection.payout(video.id).amount)
-        } else {
-            ("unclosed", 0.0)
-        };
+    let (status, amount) = if periods::closed_period(state.pool(), period)
+        .await?
+        .is_some()
+    {
+        let cents: i64 = periods::period_ledger(state.pool(), period)
+            .await?
+            .iter()
+            .filter(|l| l.video_id == video.id.get())
+            .map(|l| l.amount_cents)
+            .sum();
+        ("closed", cents as f64 / 100.0)
+    } else if period == state.projection.period() {
+        ("projected", state.projection.payout(video.id).amount)
+    } else {
+        ("unclosed", 0.0)
+    };
     let first = utc_day(period.start_micros());
     let last = utc_day(period.end_micros().min(now.max(period.start_micros())) - 1) + 1;
     let views: HashMap<i64, i64> = periods::daily_views(state.pool(), video.id, first, last)
