@@ -84,7 +84,13 @@ enum PayoutAction {
     /// Score and split per-video records (a JSON array; `-` for standard input).
     Simulate { file: String },
     /// Solve the open period from the stored aggregates now and print it.
-    Recompute,
+    Recompute {
+        /// First recompute the open period's aggregates from the event log (a repair and
+        /// audit: the output lists videos whose stored numbers differed). Blocks event
+        /// writes while it runs.
+        #[arg(long)]
+        rebuild_aggregates: bool,
+    },
     /// Freeze an ended period (YYYY-MM) into the ledger.
     Close {
         #[arg(long)]
@@ -175,7 +181,9 @@ async fn payout(action: PayoutAction, settings: &Settings) -> anyhow::Result<()>
     let now = SystemClock.now();
     let result = match action {
         PayoutAction::Simulate { file } => payout_cli::run_simulate(&file, &settings.payout),
-        PayoutAction::Recompute => payout_cli::run_recompute(settings, now).await,
+        PayoutAction::Recompute { rebuild_aggregates } => {
+            payout_cli::run_recompute(settings, now, rebuild_aggregates).await
+        }
         PayoutAction::Close { period } => payout_cli::run_close(settings, &period, now).await,
     };
     match result {

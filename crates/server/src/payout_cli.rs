@@ -3,9 +3,11 @@
 //! - `simulate FILE|-`: per-video records (JSON array, the seed's field names) in, each
 //!   video's `quality_score`, `rev_prop` and `proj_earnings` out as JSON, under the configured
 //!   parameters. A malformed record is reported by index, `video_id` and field (exit 2).
-//! - `recompute`: solves the open period from the stored aggregates now and prints it. Running
-//!   servers re-solve the same aggregates with the same settings every `projection_refresh`
-//!   seconds, so they show these numbers within that interval.
+//! - `recompute [--rebuild-aggregates]`: solves the open period from the stored aggregates
+//!   now and prints it; with the flag, first recomputes those aggregates from the event log
+//!   (`store::rebuild`) and lists the videos whose stored numbers differed. Running servers
+//!   re-solve the stored aggregates with the same settings every `projection_refresh` seconds,
+//!   so they show these numbers within that interval.
 //! - `close --period YYYY-MM`: freezes an ended period into the ledger (integer cents summing
 //!   to the pool); refused for a period already closed.
 //!
@@ -79,10 +81,21 @@ async fn open_database(settings: &Settings) -> Result<Database, PayoutCliError> 
     Ok(db)
 }
 
-/// `payout recompute`: solves the open period now and returns it as JSON.
-pub async fn run_recompute(settings: &Settings, now: Timestamp) -> Result<String, PayoutCliError> {
+/// `payout recompute [--rebuild-aggregates]`: solves the open period now (after rebuilding
+/// its aggregates from the event log, when asked) and returns it as JSON.
+pub async fn run_recompute(
+    settings: &Settings,
+    now: Timestamp,
+    rebuild_aggregates: bool,
+) -> Result<String, PayoutCliError> {
     let db = open_database(settings).await?;
     let period = Period::containing(now.as_micros());
+    let rebuilt = if rebuild_aggregates {
+        let rebuilt = store::rebuild::rebuild_period(db.pool(), period).await?;
+        Some(json!({"videos": rebuilt.videos, "differed": rebuilt.differed}))
+    } else {
+        None
+    };
     let allocation = projection::solve_period(db.pool(), period, &settings.payout).await?;
     db.close().await;
     let videos: Vec<_> = allocation
@@ -101,11 +114,14 @@ pub async fn run_recompute(settings: &Settings, now: Timestamp) -> Result<String
             })
         })
         .collect();
-    let out = json!({
+    let mut out = json!({
         "period": period.to_string(),
         "pool": settings.payout.params.pool(),
         "videos": videos,
     });
+    if let Some(rebuilt) = rebuilt {
+        out["rebuilt"] = rebuilt;
+    }
     Ok(serde_json::to_string_pretty(&out).expect("JSON"))
 }
 

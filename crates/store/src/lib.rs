@@ -10,6 +10,7 @@
 //! - [`engagement`]: likes, comments, shares, follows and the aggregates they keep.
 //! - [`moderation`]: reports, reviews and moderators' compliance decisions.
 //! - [`periods`]: per-period aggregates, daily series and the payout ledger.
+//! - [`rebuild`]: recomputing a period's aggregates from the event log.
 //! - [`jobs`]: the durable processing queue (claim with a lease, finish with the video).
 //! - [`media_store`]: where video and thumbnail bytes live, behind `object_store`.
 //! - [`staging`]: the local file an upload streams into before it is accepted.
@@ -23,6 +24,7 @@ pub mod jobs;
 pub mod media_store;
 pub mod moderation;
 pub mod periods;
+pub mod rebuild;
 pub mod staging;
 pub mod videos;
 pub mod watches;

@@ -953,3 +953,22 @@ async fn ingest_throughput_of_single_transactions_and_group_commit_on_sqlite() {
         (single + grouped) as i64
     );
 }
+
+#[test]
+fn payout_recompute_can_rebuild_the_aggregates_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = reelshare()
+        .current_dir(dir.path())
+        .args(["payout", "recompute", "--rebuild-aggregates", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let out: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(out["rebuilt"], json!({"videos": 0, "differed": []}));
+    assert_eq!(out["videos"], json!([]));
+}
