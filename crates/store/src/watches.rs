@@ -35,8 +35,9 @@ use sqlx::{Any, AnyConnection, AnyPool, Arguments, AssertSqlSafe, Row};
 
 use crate::StoreError;
 
-/// The most reports one set of statements carries (7 parameters each, far below SQLite's and
-/// PostgreSQL's limits); longer slices are written in consecutive chunks of one transaction.
+/// The most reports one chunk carries: at most 31 parameters per report in SQLite's write
+/// call (under 16 000 in all, below its limit of 32 766; PostgreSQL's is 65 535 per
+/// statement). Longer slices are written in consecutive chunks of one transaction.
 pub const MAX_BATCH: usize = 512;
 
 /// Why a logged watch did not count, beyond the domain's rules.
