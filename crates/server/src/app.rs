@@ -17,6 +17,7 @@ pub fn app(state: AppState) -> Router {
         .merge(accounts_api::router())
         .merge(engagement_api::router())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
@@ -30,5 +31,14 @@ async fn not_found() -> impl IntoResponse {
     (
         StatusCode::NOT_FOUND,
         Json(serde_json::json!({ "detail": "Not Found" })),
+    )
+}
+
+/// A known path with a method it does not serve: 405 in the same JSON shape (axum keeps the
+/// `Allow` header listing the methods it does serve).
+async fn method_not_allowed() -> impl IntoResponse {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(serde_json::json!({ "detail": "Method Not Allowed" })),
     )
 }

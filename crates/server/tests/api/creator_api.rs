@@ -596,6 +596,24 @@ async fn an_unknown_path_is_a_json_not_found() {
 }
 
 #[tokio::test]
+async fn a_wrong_method_is_a_json_405_that_lists_the_allowed_ones() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .delete(format!("{}/get-video-data?video_id=1", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    let allow = response.headers()["allow"].to_str().unwrap().to_owned();
+    assert!(allow.contains("GET"), "{allow}");
+    assert_eq!(
+        json(response).await,
+        serde_json::json!({ "detail": "Method Not Allowed" })
+    );
+}
+
+#[tokio::test]
 async fn a_start_removes_stale_staging_files_but_keeps_uploads_in_flight() {
     let app = spawn_app().await;
     let staging = app.data_dir.path().join("staging");
