@@ -74,7 +74,11 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         days: u32,
         /// Directory holding clip-a.mp4, clip-b.mp4 and clip-c.mp4.
-        #[arg(long, env = "REELSHARE_SAMPLE_MEDIA", default_value = "../shared/media")]
+        #[arg(
+            long,
+            env = "REELSHARE_SAMPLE_MEDIA",
+            default_value = "../shared/media"
+        )]
         clips: PathBuf,
     },
 }

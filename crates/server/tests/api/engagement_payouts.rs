@@ -972,3 +972,82 @@ fn payout_recompute_can_rebuild_the_aggregates_first() {
     assert_eq!(out["rebuilt"], json!({"videos": 0, "differed": []}));
     assert_eq!(out["videos"], json!([]));
 }
+
+/// `reelshare demo`'s data: every account and video says it is demo data, the videos are the
+/// shared clips through the real pipeline, the same seed gives the same engagement, and the
+/// metrics come from the events (the aggregates agree with the event log).
+#[tokio::test]
+async fn the_demo_fills_an_instance_with_labelled_data_whose_metrics_come_from_events() {
+    let plan = server::demo::DemoPlan {
+        seed: 7,
+        creators: 2,
+        videos_per_creator: 2,
+        viewers: 6,
+        events: 400,
+        days: 2,
+        clips: crate::helpers::clip_path("clip-a.mp4")
+            .parent()
+            .unwrap()
+            .to_path_buf(),
+    };
+    let app = spawn_app().await;
+    let summary = server::demo::run(&app.state, &plan).await.unwrap();
+    assert_eq!(
+        (summary.creators, summary.videos, summary.watches),
+        (2, 4, 400)
+    );
+    assert!(summary.qualified_views > 0 && summary.qualified_views <= 400);
+
+    let pool = app.state.pool();
+    let names: Vec<(Option<String>, String)> =
+        sqlx::query_as("SELECT username, display_name FROM accounts WHERE id > 1")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(names.len(), 2 + 6);
+    for (username, display_name) in &names {
+        assert!(
+            username.as_deref().unwrap().starts_with("demo-7-"),
+            "{username:?}"
+        );
+        assert!(display_name.ends_with("(demo)"), "{display_name}");
+    }
+    let titles: Vec<(String, String)> =
+        sqlx::query_as("SELECT title, status FROM videos ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(titles.len(), 4);
+    assert!(
+        titles
+            .iter()
+            .all(|(t, s)| t.starts_with("Demo:") && s == "ready")
+    );
+
+    let (counted,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM view_events WHERE counted = 1")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(counted, i64::from(summary.qualified_views));
+    let period = domain::allocation::Period::containing(app.clock_now());
+    let rebuilt = store::rebuild::rebuild_period(pool, period).await.unwrap();
+    assert_eq!(rebuilt.differed, Vec::<i64>::new());
+
+    // The same seed on a fresh instance: the same engagement.
+    let again = spawn_app().await;
+    let repeat = server::demo::run(&again.state, &plan).await.unwrap();
+    assert_eq!(
+        (
+            repeat.qualified_views,
+            repeat.likes,
+            repeat.comments,
+            repeat.shares
+        ),
+        (
+            summary.qualified_views,
+            summary.likes,
+            summary.comments,
+            summary.shares
+        )
+    );
+}
