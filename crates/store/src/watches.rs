@@ -15,10 +15,10 @@
 //! (`bench/ingest`), so a batch costs two whatever it holds. PostgreSQL takes one statement
 //! with parameters per call, so there they run one after another.
 //!
-//! Concurrency: the first statement writes (an upsert of the viewers' rows), so on
-//! PostgreSQL it locks those rows and another node reporting for the same viewer and video
-//! waits for this batch (SQLite's `BEGIN IMMEDIATE` takes its one write lock). Every table's
-//! rows are written in key order, so two batches cannot lock in opposite orders.
+//! Concurrency: on PostgreSQL the first statement is an upsert of the viewers' rows, which
+//! locks them, so another node reporting for the same viewer and video waits for this batch.
+//! On SQLite `BEGIN IMMEDIATE` takes its one write lock before anything is read. Every
+//! table's rows are written in key order, so two batches cannot lock in opposite orders.
 //!
 //! This module does not check visibility or permissions (the caller did).
 
@@ -130,7 +130,8 @@ type Pair<'a> = (i64, &'a str);
 /// A watch session: the key the idempotency rule uses.
 type Session<'a> = (i64, &'a str, &'a str);
 
-/// One viewer's dedup state while a batch is decided.
+/// One viewer's dedup state while a batch is decided (the defaults: never counted).
+#[derive(Default)]
 struct Viewer {
     views_before: i64,
     views: i64,
@@ -332,14 +333,26 @@ async fn read_stored<'v>(
     if let Some(begin) = begin {
         reads.plain(begin);
     }
-    if let Some(mut values) = reads.statement(
-        "INSERT INTO viewer_videos (video_id, viewer)",
-        pairs.len(),
-        2,
-        "ON CONFLICT (video_id, viewer) DO UPDATE SET views = viewer_videos.views \
-         RETURNING CAST(0 AS BIGINT), video_id, viewer, views, last_counted_at, cap_day, \
-           cap_day_views",
-    ) {
+    // PostgreSQL: create or lock every viewer row (the lock that serializes nodes). SQLite:
+    // `BEGIN IMMEDIATE` already holds the one write lock, so the rows are only read, and a
+    // viewer without a row starts from the defaults (the row is written if a view counts).
+    let (head, columns, tail) = if reads.together {
+        (
+            "SELECT CAST(0 AS BIGINT), video_id, viewer, views, last_counted_at, cap_day, \
+               cap_day_views FROM viewer_videos WHERE (video_id, viewer) IN (",
+            2,
+            ")",
+        )
+    } else {
+        (
+            "INSERT INTO viewer_videos (video_id, viewer)",
+            2,
+            "ON CONFLICT (video_id, viewer) DO UPDATE SET views = viewer_videos.views \
+             RETURNING CAST(0 AS BIGINT), video_id, viewer, views, last_counted_at, cap_day, \
+               cap_day_views",
+        )
+    };
+    if let Some(mut values) = reads.statement(head, pairs.len(), columns, tail) {
         for (video, viewer) in &pairs {
             values.bind(*video).bind(*viewer);
         }
@@ -371,7 +384,10 @@ async fn read_stored<'v>(
     }
 
     let period_keys: Vec<(i64, Period, &'v str)> = period_views.keys().copied().collect();
-    let mut viewers = BTreeMap::new();
+    let mut viewers: BTreeMap<Pair<'v>, Viewer> = pairs
+        .iter()
+        .map(|pair| (*pair, Viewer::default()))
+        .collect();
     let mut earlier = HashMap::new();
     let unasked = |what: &str| StoreError::Corrupt(format!("an unasked {what} came back"));
     for row in reads.fetch_all(conn).await? {
