@@ -63,26 +63,31 @@ pub async fn rebuild_period(pool: &AnyPool, period: Period) -> Result<Rebuilt, S
         video_stats.distinct_viewers += 1;
         video_stats.repeat_viewers += i64::from(*views >= 2);
     }
-    for (table, field) in [
-        ("likes", Field::Likes),
-        ("comments", Field::Comments),
-        ("shares", Field::Shares),
-    ] {
-        let counts: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT video_id, COUNT(*) FROM {table} \
-             WHERE created_at >= $1 AND created_at < $2 GROUP BY video_id"
-        )))
-        .bind(start)
-        .bind(end)
-        .fetch_all(&mut *tx)
-        .await?;
+    let interactions: [(&'static str, Counter); 3] = [
+        (
+            "SELECT video_id, COUNT(*) FROM likes \
+             WHERE created_at >= $1 AND created_at < $2 GROUP BY video_id",
+            |stats| &mut stats.likes,
+        ),
+        (
+            "SELECT video_id, COUNT(*) FROM comments \
+             WHERE created_at >= $1 AND created_at < $2 GROUP BY video_id",
+            |stats| &mut stats.comments,
+        ),
+        (
+            "SELECT video_id, COUNT(*) FROM shares \
+             WHERE created_at >= $1 AND created_at < $2 GROUP BY video_id",
+            |stats| &mut stats.shares,
+        ),
+    ];
+    for (sql, counter) in interactions {
+        let counts: Vec<(i64, i64)> = sqlx::query_as(sql)
+            .bind(start)
+            .bind(end)
+            .fetch_all(&mut *tx)
+            .await?;
         for (video, count) in counts {
-            let video_stats = stats.entry(video).or_default();
-            match field {
-                Field::Likes => video_stats.likes = count,
-                Field::Comments => video_stats.comments = count,
-                Field::Shares => video_stats.shares = count,
-            }
+            *counter(stats.entry(video).or_default()) = count;
         }
     }
 
@@ -130,12 +135,8 @@ struct StoredRow {
     stats: VideoStats,
 }
 
-#[derive(Clone, Copy)]
-enum Field {
-    Likes,
-    Comments,
-    Shares,
-}
+/// The counter of [`VideoStats`] an interaction table's rows add to.
+type Counter = fn(&mut VideoStats) -> &mut i64;
 
 /// Equal counts and a completion sum equal up to rounding (the live sum adds in batches).
 fn same(stored: Option<&VideoStats>, fresh: &VideoStats) -> bool {

@@ -79,16 +79,18 @@ pub async fn record_views(
     pool: &AnyPool,
     views: &[NewView<'_>],
 ) -> Result<Vec<RecordedView>, StoreError> {
-    let mut conn = Connection(pool.acquire().await?, false);
-    match record_in_transaction(&mut conn.0, views).await {
+    let mut conn = Connection {
+        pooled: pool.acquire().await?,
+        finished: false,
+    };
+    match record_in_transaction(&mut conn.pooled, views).await {
         Ok(outcomes) => {
-            conn.1 = true;
+            conn.finished = true;
             Ok(outcomes)
         }
         Err(error) => {
-            if sqlx::query("ROLLBACK").execute(&mut *conn.0).await.is_ok() {
-                conn.1 = true;
-            }
+            let rollback = sqlx::query("ROLLBACK").execute(&mut *conn.pooled).await;
+            conn.finished = rollback.is_ok();
             Err(error)
         }
     }
@@ -97,12 +99,15 @@ pub async fn record_views(
 /// A pooled connection that is closed instead of returned to the pool unless its
 /// transaction was finished (committed or rolled back): a batch abandoned half-way (its
 /// future dropped, a failed rollback) must not hand an open transaction to the next user.
-struct Connection(PoolConnection<Any>, bool);
+struct Connection {
+    pooled: PoolConnection<Any>,
+    finished: bool,
+}
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        if !self.1 {
-            self.0.close_on_drop();
+        if !self.finished {
+            self.pooled.close_on_drop();
         }
     }
 }
@@ -336,23 +341,21 @@ async fn read_stored<'v>(
     // PostgreSQL: create or lock every viewer row (the lock that serializes nodes). SQLite:
     // `BEGIN IMMEDIATE` already holds the one write lock, so the rows are only read, and a
     // viewer without a row starts from the defaults (the row is written if a view counts).
-    let (head, columns, tail) = if reads.together {
+    let (head, tail) = if reads.together {
         (
             "SELECT CAST(0 AS BIGINT), video_id, viewer, views, last_counted_at, cap_day, \
                cap_day_views FROM viewer_videos WHERE (video_id, viewer) IN (",
-            2,
             ")",
         )
     } else {
         (
             "INSERT INTO viewer_videos (video_id, viewer)",
-            2,
             "ON CONFLICT (video_id, viewer) DO UPDATE SET views = viewer_videos.views \
              RETURNING CAST(0 AS BIGINT), video_id, viewer, views, last_counted_at, cap_day, \
                cap_day_views",
         )
     };
-    if let Some(mut values) = reads.statement(head, pairs.len(), columns, tail) {
+    if let Some(mut values) = reads.statement(head, pairs.len(), 2, tail) {
         for (video, viewer) in &pairs {
             values.bind(*video).bind(*viewer);
         }
