@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - [`ids`]: integer and public string identifiers of accounts and videos.
+//! - [`account`]: the account entity and its role.
 //! - [`text`]: user-supplied text that has passed its rules (titles, descriptions, file names).
 //! - [`lifecycle`]: a video's processing state and the fixed failure reasons.
 //! - [`video`]: the video entity and who may see it.
@@ -12,6 +13,7 @@
 //! - [`text_quality`]: the deterministic title/description scorer behind S (`nlp_quality`).
 //! - [`simulate`]: per-video JSON records in, allocation out (`reelshare payout simulate`).
 
+pub mod account;
 pub mod allocation;
 pub mod ids;
 pub mod lifecycle;

@@ -40,6 +40,14 @@ impl Title {
         Ok(Self(trimmed.to_owned()))
     }
 
+    /// The title a video gets from its file name until its owner gives one (the Video API's
+    /// drafts): the name cut to [`Title::MAX_CHARS`] characters.
+    pub fn from_file_name(name: &FileName) -> Self {
+        let cut: String = name.as_str().chars().take(Self::MAX_CHARS).collect();
+        // A file name is never blank and has no control characters, so neither has its cut.
+        Self(cut.trim().to_owned())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -104,6 +112,25 @@ impl FileName {
         Ok(Self(raw.to_owned()))
     }
 
+    /// A valid name made from whatever a client sent as a file name (a multipart part's
+    /// `filename`, which browsers and tools fill loosely): its last path component, without
+    /// control characters, cut to [`FileName::MAX_BYTES`] on a character boundary; `upload`
+    /// when nothing is left.
+    pub fn sanitize(raw: &str) -> Self {
+        let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+        let mut name = String::new();
+        for c in last.chars().filter(|c| !c.is_control()) {
+            if name.len() + c.len_utf8() > Self::MAX_BYTES {
+                break;
+            }
+            name.push(c);
+        }
+        match Self::parse(&name) {
+            Ok(name) => name,
+            Err(_) => Self("upload".to_owned()),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -153,6 +180,29 @@ display_as_str!(Title, Description, FileName, DisplayName);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_title_from_a_long_file_name_is_cut_to_the_title_limit() {
+        let name = FileName::parse(&("é".repeat(50) + &"a".repeat(150))).unwrap();
+        let title = Title::from_file_name(&name);
+        assert_eq!(title.as_str().chars().count(), Title::MAX_CHARS);
+        assert_eq!(Title::parse(title.as_str()).unwrap(), title);
+        let short = FileName::parse("clip.mp4").unwrap();
+        assert_eq!(Title::from_file_name(&short).as_str(), "clip.mp4");
+    }
+
+    #[test]
+    fn a_loose_client_file_name_is_made_valid() {
+        assert_eq!(FileName::sanitize("C:\\videos\\a.mp4").as_str(), "a.mp4");
+        assert_eq!(FileName::sanitize("../../etc/passwd").as_str(), "passwd");
+        assert_eq!(FileName::sanitize("a\nb.mp4").as_str(), "ab.mp4");
+        assert_eq!(FileName::sanitize("").as_str(), "upload");
+        assert_eq!(FileName::sanitize("dir/").as_str(), "upload");
+        assert_eq!(FileName::sanitize("..").as_str(), "upload");
+        let long = FileName::sanitize(&"ü".repeat(200));
+        assert!(long.as_str().len() <= FileName::MAX_BYTES);
+        assert_eq!(FileName::parse(long.as_str()).unwrap(), long);
+    }
 
     #[test]
     fn a_title_is_trimmed() {

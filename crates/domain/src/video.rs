@@ -4,6 +4,7 @@
 
 use crate::ids::{AccountId, HashId, UserId, VideoId};
 use crate::lifecycle::ProcessingState;
+use crate::text::{Description, FileName, Title};
 
 /// Microseconds since the Unix epoch, UTC. The domain never reads the clock; callers pass now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -27,9 +28,9 @@ pub struct Video {
     pub hash_id: HashId,
     pub owner: AccountId,
     pub owner_public_id: UserId,
-    pub file_name: String,
-    pub title: String,
-    pub description: String,
+    pub file_name: FileName,
+    pub title: Title,
+    pub description: Description,
     pub state: ProcessingState,
     /// MIME type of the stored original, e.g. `video/mp4`.
     pub content_type: String,
@@ -94,9 +95,9 @@ mod tests {
             hash_id: HashId::parse("aaaaaaaaaaaaaaaa").unwrap(),
             owner: AccountId::new(1),
             owner_public_id: UserId::parse("bbbbbbbbbbbbbbbb").unwrap(),
-            file_name: "a.mp4".into(),
-            title: "a".into(),
-            description: String::new(),
+            file_name: FileName::parse("a.mp4").unwrap(),
+            title: Title::parse("a").unwrap(),
+            description: Description::default(),
             state,
             content_type: "video/mp4".into(),
             size_in_bytes: 1,

@@ -33,12 +33,17 @@ async fn main() -> anyhow::Result<()> {
         width: 1080,
         height: 1920,
     };
+    let file_name = domain::text::FileName::parse("seeded.mp4")?;
+    let title = domain::text::Title::parse("Seeded video")?;
+    let description = domain::text::Description::parse("A row for the explore benchmark")?;
     let start = Instant::now();
     let now = SystemClock.now().as_micros();
     let mut done = 0;
     while done < count {
         let n = BATCH.min(count - done);
-        let hash_ids: Vec<_> = (0..n).map(|_| server::publishing::new_hash_id()).collect();
+        let hash_ids: Vec<_> = (0..n)
+            .map(|_| server::upload::publishing::new_hash_id())
+            .collect();
         let batch = hash_ids
             .iter()
             .enumerate()
@@ -48,9 +53,9 @@ async fn main() -> anyhow::Result<()> {
                 NewVideo {
                     hash_id,
                     owner,
-                    file_name: "seeded.mp4",
-                    title: "Seeded video",
-                    description: "A row for the explore benchmark",
+                    file_name: &file_name,
+                    title: &title,
+                    description: &description,
                     content_type: "video/mp4",
                     size_in_bytes: 1_000_000,
                     facts: Some(&facts),

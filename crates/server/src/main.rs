@@ -181,14 +181,14 @@ async fn main() -> anyhow::Result<()> {
 /// the user can fix, 1 otherwise.
 async fn payout(action: PayoutAction, settings: &Settings) -> anyhow::Result<()> {
     use server::clock::Clock;
-    use server::payout_cli;
+    use server::payout::cli;
     let now = SystemClock.now();
     let result = match action {
-        PayoutAction::Simulate { file } => payout_cli::run_simulate(&file, &settings.payout),
+        PayoutAction::Simulate { file } => cli::run_simulate(&file, &settings.payout),
         PayoutAction::Recompute { rebuild_aggregates } => {
-            payout_cli::run_recompute(settings, now, rebuild_aggregates).await
+            cli::run_recompute(settings, now, rebuild_aggregates).await
         }
-        PayoutAction::Close { period } => payout_cli::run_close(settings, &period, now).await,
+        PayoutAction::Close { period } => cli::run_close(settings, &period, now).await,
     };
     match result {
         Ok(json) => {

@@ -6,18 +6,20 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
-use store::accounts::{self, NewAccount, Role};
+use domain::account::Role;
+use store::accounts::{self, NewAccount};
 use store::{Database, MediaStore};
 use tokio::net::TcpListener;
 
-use crate::app::app;
 use crate::clock::Clock;
-use crate::projection::Projection;
-use crate::publishing::new_user_id;
+use crate::engagement::video_cache::VideoCache;
+use crate::engagement::view_writer::ViewWriter;
+use crate::http::app::app;
+use crate::http::signing::Signer;
+use crate::payout::projection::Projection;
 use crate::settings::Settings;
-use crate::signing::Signer;
 use crate::state::AppState;
-use crate::view_writer::ViewWriter;
+use crate::upload::publishing::new_user_id;
 
 /// Builds the application state for `settings` with the given clock.
 pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
@@ -37,6 +39,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         .context("loading the signing key")?;
     let pipeline = media::Pipeline::new(settings.media.clone());
     let views = ViewWriter::start(db.pool().clone());
+    let video_cache = Arc::new(VideoCache::new(Arc::clone(&clock)));
     Ok(AppState {
         db,
         media,
@@ -46,7 +49,8 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         signer: Arc::new(signer),
         projection: Arc::new(Projection::default()),
         views,
-        video_cache: Arc::default(),
+        video_cache,
+        workers: Arc::default(),
     })
 }
 
@@ -108,10 +112,10 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let refresher = tokio::spawn(refresh_projection_forever(state.clone()));
-    tokio::spawn(crate::orphans::sweep_in_background(state.clone()));
+    tokio::spawn(crate::upload::orphans::sweep_in_background(state.clone()));
     // Dropped (and so aborted) with this future, whether it returns or is cancelled.
     let mut workers = tokio::task::JoinSet::new();
-    crate::worker::spawn(&state, &mut workers);
+    crate::upload::worker::spawn(&state, &mut workers);
     tracing::info!(address = %listener.local_addr()?, "reelshare listening");
     let served = axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown)
@@ -128,7 +132,7 @@ async fn refresh_projection_forever(state: AppState) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        if let Err(error) = crate::projection::refresh(&state).await {
+        if let Err(error) = state.refresh_projection().await {
             tracing::warn!(%error, "could not refresh the payout projection");
         }
     }
@@ -141,7 +145,7 @@ pub async fn run_workers(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let mut workers = tokio::task::JoinSet::new();
-    crate::worker::spawn(&state, &mut workers);
+    crate::upload::worker::spawn(&state, &mut workers);
     tracing::info!(
         workers = state.settings.processing_workers,
         "reelshare worker running"

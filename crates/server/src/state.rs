@@ -1,17 +1,20 @@
 //! What every handler can reach: the database, the media store and pipeline, settings, the
-//! clock, the URL signer, the payout projection, the watch-report writer and the engagement endpoints' video cache. Cheap to clone (all shared).
+//! clock, the URL signer, the payout projection, the watch-report writer and the engagement
+//! endpoints' video cache, and what the processing workers are doing. Cheap to clone (all
+//! shared).
 
 use std::sync::Arc;
 
 use store::database::AnyPool;
-use store::{Database, MediaStore};
+use store::{Database, MediaStore, StoreError};
 
 use crate::clock::Clock;
-use crate::projection::Projection;
+use crate::engagement::video_cache::VideoCache;
+use crate::engagement::view_writer::ViewWriter;
+use crate::http::signing::Signer;
+use crate::payout::projection::Projection;
 use crate::settings::Settings;
-use crate::signing::Signer;
-use crate::video_cache::VideoCache;
-use crate::view_writer::ViewWriter;
+use crate::upload::worker::WorkerActivity;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -26,10 +29,19 @@ pub struct AppState {
     pub views: ViewWriter,
     /// Video rows the engagement endpoints look up, kept for a second.
     pub video_cache: Arc<VideoCache>,
+    /// What this process's processing workers are doing.
+    pub workers: Arc<WorkerActivity>,
 }
 
 impl AppState {
     pub fn pool(&self) -> &AnyPool {
         self.db.pool()
+    }
+
+    /// Re-solves the open period's projection now, from the stored aggregates.
+    pub async fn refresh_projection(&self) -> Result<(), StoreError> {
+        self.projection
+            .refresh(self.pool(), &self.settings.payout, self.clock.now())
+            .await
     }
 }

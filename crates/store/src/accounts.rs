@@ -1,34 +1,11 @@
 //! Accounts, their bearer tokens and the follower counts shown in the Creator API. An account
 //! is both a creator (integer id) and a Video API user (public id).
 
+use domain::account::{Account, Role};
 use domain::ids::{AccountId, UserId};
 use sqlx::{AnyPool, FromRow};
 
 use crate::StoreError;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    User,
-    Moderator,
-}
-
-impl Role {
-    fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Moderator => "moderator",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Account {
-    pub id: AccountId,
-    pub public_id: UserId,
-    pub username: Option<String>,
-    pub display_name: String,
-    pub role: Role,
-}
 
 /// An account to create. `username`/`password_hash` are absent for accounts that cannot log
 /// in (the seeded default creator).
@@ -54,11 +31,7 @@ impl AccountRow {
     fn into_account(self) -> Result<Account, StoreError> {
         let public_id = UserId::parse(&self.public_id)
             .map_err(|_| StoreError::Corrupt(format!("account {} public id", self.id)))?;
-        let role = if self.role == "moderator" {
-            Role::Moderator
-        } else {
-            Role::User
-        };
+        let role = Role::from_stored(&self.role);
         Ok(Account {
             id: AccountId::new(self.id),
             public_id,

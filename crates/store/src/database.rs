@@ -1,6 +1,7 @@
 //! The database handle. One `AnyPool` serves both backends; the queries elsewhere are portable
-//! SQL with `$N` placeholders. The only backend-specific parts live here: SQLite's pragmas
-//! and which migration folder runs.
+//! SQL with `$N` placeholders. Which backend a URL names, and every place the two differ, is in
+//! [`dialect`](crate::dialect); this module applies the connection-level differences: SQLite's
+//! pragmas and pool size, and which migration folder runs.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -10,15 +11,10 @@ use sqlx::Executor;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 
 use crate::StoreError;
+pub use crate::dialect::Backend;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
 
 #[derive(Clone)]
 pub struct Database {
@@ -31,15 +27,7 @@ impl Database {
     /// and run in WAL mode with foreign keys on.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
-        } else {
-            return Err(StoreError::Corrupt(format!(
-                "unsupported database URL scheme in {url:?}"
-            )));
-        };
+        let backend = Backend::from_url(url)?;
         let options = AnyConnectOptions::from_str(url)?;
         let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         let pool = match backend {

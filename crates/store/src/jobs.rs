@@ -16,8 +16,9 @@ use domain::lifecycle::FailureReason;
 use domain::video::Timestamp;
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
+use crate::Database;
 use crate::StoreError;
-use crate::database::{Backend, Database};
+use crate::dialect::Backend;
 use crate::videos::{self, MediaFacts, NewVideo};
 
 /// The only kind of job so far.

@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //! - [`database`]: connecting, SQLite pragmas, running the right migration folder.
+//! - [`dialect`]: which backend a pool talks to, and the list of places the two differ.
 //! - [`accounts`]: accounts, bearer tokens and follower counts.
 //! - [`videos`]: video rows, their lifecycle updates and the feed queries.
 //! - [`watches`]: watch reports in batches (group commit) and the view aggregates they keep.
@@ -18,6 +19,7 @@
 
 pub mod accounts;
 pub mod database;
+pub mod dialect;
 pub mod engagement;
 pub mod error;
 pub mod jobs;

@@ -20,6 +20,7 @@ use domain::metrics;
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
 use crate::StoreError;
+use crate::dialect::Backend;
 use crate::videos::VideoStats;
 
 /// What a rebuild found and did.
@@ -34,7 +35,7 @@ pub struct Rebuilt {
 /// Replaces `period`'s aggregates with what its events say.
 pub async fn rebuild_period(pool: &AnyPool, period: Period) -> Result<Rebuilt, StoreError> {
     let mut tx = pool.begin().await?;
-    lock_aggregates(&mut tx, period).await?;
+    lock_aggregates(&mut tx, Backend::of(pool), period).await?;
     let (start, end) = (period.start_micros(), period.end_micros());
     let (first_day, end_day) = (utc_day(start), utc_day(end));
 
@@ -156,8 +157,12 @@ fn same(stored: Option<&VideoStats>, fresh: &VideoStats) -> bool {
 
 /// Keeps every writer of the period's aggregates out until the transaction ends: SQLite by
 /// writing first (its one write lock), PostgreSQL by locking the tables.
-async fn lock_aggregates(conn: &mut AnyConnection, period: Period) -> Result<(), StoreError> {
-    if conn.backend_name() == "PostgreSQL" {
+async fn lock_aggregates(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    period: Period,
+) -> Result<(), StoreError> {
+    if backend == Backend::Postgres {
         sqlx::query(
             "LOCK TABLE view_events, likes, comments, shares, viewer_video_periods, \
              video_period_stats, video_daily_stats IN SHARE ROW EXCLUSIVE MODE",

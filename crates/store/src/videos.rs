@@ -5,6 +5,7 @@
 
 use domain::ids::{AccountId, HashId, UserId, VideoId};
 use domain::lifecycle::{FailureReason, ProcessingState};
+use domain::text::{Description, FileName, Title};
 use domain::video::{Timestamp, Video};
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
@@ -55,9 +56,11 @@ impl VideoRow {
             hash_id: HashId::parse(&self.hash_id).map_err(|_| corrupt("hash id"))?,
             owner: AccountId::new(self.account_id),
             owner_public_id: UserId::parse(&self.public_id).map_err(|_| corrupt("owner id"))?,
-            file_name: self.file_name,
-            title: self.title,
-            description: self.description,
+            // Names stored before they were checked are made valid, not refused.
+            file_name: FileName::sanitize(&self.file_name),
+            title: Title::parse(&self.title).map_err(|_| corrupt("title"))?,
+            description: Description::parse(&self.description)
+                .map_err(|_| corrupt("description"))?,
             state,
             content_type: self.content_type,
             size_in_bytes: u64::try_from(self.size_in_bytes).unwrap_or(0),
@@ -90,9 +93,9 @@ pub struct MediaFacts {
 pub struct NewVideo<'a> {
     pub hash_id: &'a HashId,
     pub owner: AccountId,
-    pub file_name: &'a str,
-    pub title: &'a str,
-    pub description: &'a str,
+    pub file_name: &'a FileName,
+    pub title: &'a Title,
+    pub description: &'a Description,
     pub content_type: &'a str,
     pub size_in_bytes: u64,
     pub facts: Option<&'a MediaFacts>,
@@ -169,9 +172,9 @@ async fn insert_row(
     )
     .bind(new.hash_id.as_str())
     .bind(new.owner.get())
-    .bind(new.file_name)
-    .bind(new.title)
-    .bind(new.description)
+    .bind(new.file_name.as_str())
+    .bind(new.title.as_str())
+    .bind(new.description.as_str())
     .bind(status)
     .bind(failure_reason)
     .bind(content_type)
@@ -346,8 +349,8 @@ pub async fn mark_failed_on(
 /// The owner's edit of a ready video. `listed_at` is set only by the first edit (a draft
 /// becoming listed) and never changed afterwards.
 pub struct VideoEdit<'a> {
-    pub title: Option<&'a str>,
-    pub description: Option<&'a str>,
+    pub title: Option<&'a Title>,
+    pub description: Option<&'a Description>,
     pub is_private: Option<bool>,
     pub list_at: Option<Timestamp>,
 }
@@ -363,8 +366,8 @@ pub async fn update_video(
          WHERE id = $1",
     )
     .bind(id.get())
-    .bind(edit.title)
-    .bind(edit.description)
+    .bind(edit.title.map(Title::as_str))
+    .bind(edit.description.map(Description::as_str))
     .bind(edit.is_private.map(i64::from))
     .bind(edit.list_at.map(Timestamp::as_micros))
     .execute(pool)

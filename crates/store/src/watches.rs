@@ -34,6 +34,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Arguments, AssertSqlSafe, Row};
 
 use crate::StoreError;
+use crate::dialect::Backend;
 
 /// The most reports one chunk carries: at most 31 parameters per report in SQLite's write
 /// call (under 16 000 in all, below its limit of 32 766; PostgreSQL's is 65 535 per
@@ -83,7 +84,7 @@ pub async fn record_views(
         pooled: pool.acquire().await?,
         finished: false,
     };
-    match record_in_transaction(&mut conn.pooled, views).await {
+    match record_in_transaction(&mut conn.pooled, Backend::of(pool), views).await {
         Ok(outcomes) => {
             conn.finished = true;
             Ok(outcomes)
@@ -114,9 +115,10 @@ impl Drop for Connection {
 
 async fn record_in_transaction(
     conn: &mut AnyConnection,
+    backend: Backend,
     views: &[NewView<'_>],
 ) -> Result<Vec<RecordedView>, StoreError> {
-    let sqlite = is_sqlite(conn);
+    let sqlite = backend == Backend::Sqlite;
     let chunks = views.chunks(MAX_BATCH).count();
     if chunks == 0 {
         return Ok(Vec::new());
@@ -125,7 +127,7 @@ async fn record_in_transaction(
     for (i, chunk) in views.chunks(MAX_BATCH).enumerate() {
         let begin = (i == 0).then_some(if sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" });
         let commit = (i + 1 == chunks).then_some("COMMIT");
-        outcomes.extend(record_chunk(conn, chunk, begin, commit).await?);
+        outcomes.extend(record_chunk(conn, backend, chunk, begin, commit).await?);
     }
     Ok(outcomes)
 }
@@ -182,6 +184,7 @@ fn decision_reason(decision: ViewDecision) -> Option<&'static str> {
 /// first chunk of a transaction starts it (`begin`), the last commits it (`commit`).
 async fn record_chunk<'v>(
     conn: &mut AnyConnection,
+    backend: Backend,
     views: &'v [NewView<'v>],
     begin: Option<&str>,
     commit: Option<&str>,
@@ -190,7 +193,7 @@ async fn record_chunk<'v>(
         mut viewers,
         mut earlier,
         mut period_views,
-    } = read_stored(conn, views, begin).await?;
+    } = read_stored(conn, backend, views, begin).await?;
 
     // Decide, in report order, against the state each viewer has reached so far.
     let mut outcomes = Vec::with_capacity(views.len());
@@ -275,7 +278,7 @@ async fn record_chunk<'v>(
             .add_viewer(*before, after - before);
     }
 
-    let mut writes = Statements::for_backend(conn);
+    let mut writes = Statements::for_backend(backend);
     insert_events(&mut writes, &events);
     store_viewers(&mut writes, &changed);
     store_period_views(&mut writes, &period_views);
@@ -287,10 +290,6 @@ async fn record_chunk<'v>(
     }
     writes.execute(conn).await?;
     Ok(outcomes)
-}
-
-fn is_sqlite(conn: &AnyConnection) -> bool {
-    conn.backend_name() == "SQLite"
 }
 
 /// Per viewer, video and period: the counted views before the batch and after it.
@@ -315,6 +314,7 @@ const PERIOD_ROW: i64 = 2;
 /// same viewer and video write them, and those wait for the viewer row this batch holds.
 async fn read_stored<'v>(
     conn: &mut AnyConnection,
+    backend: Backend,
     views: &'v [NewView<'v>],
     begin: Option<&str>,
 ) -> Result<Stored<'v>, StoreError> {
@@ -334,7 +334,7 @@ async fn read_stored<'v>(
         })
         .collect();
 
-    let mut reads = Statements::for_backend(conn);
+    let mut reads = Statements::for_backend(backend);
     if let Some(begin) = begin {
         reads.plain(begin);
     }
@@ -462,9 +462,9 @@ struct Statements {
 }
 
 impl Statements {
-    fn for_backend(conn: &AnyConnection) -> Self {
+    fn for_backend(backend: Backend) -> Self {
         Self {
-            together: is_sqlite(conn),
+            together: backend == Backend::Sqlite,
             statements: Vec::new(),
         }
     }

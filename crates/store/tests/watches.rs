@@ -3,11 +3,12 @@
 //! into batches. Sequences mix viewers, videos, repeated sessions (replays), the owner's own
 //! watches, short watches, the 30-minute window, the daily cap and a month boundary.
 
+use domain::account::Role;
 use domain::ids::{AccountId, HashId, UserId, VideoId};
 use domain::video::Timestamp;
 use proptest::prelude::*;
 use store::Database;
-use store::accounts::{self, NewAccount, Role};
+use store::accounts::{self, NewAccount};
 use store::videos::{self, MediaFacts, NewVideo};
 use store::watches::{self, NewView, RecordedView};
 
@@ -105,9 +106,9 @@ async fn fixture(postgres: bool) -> Fixture {
             NewVideo {
                 hash_id: &hash_id,
                 owner,
-                file_name: "v.mp4",
-                title: "A video",
-                description: "",
+                file_name: &domain::text::FileName::parse("v.mp4").unwrap(),
+                title: &domain::text::Title::parse("A video").unwrap(),
+                description: &domain::text::Description::parse("").unwrap(),
                 content_type: "video/mp4",
                 size_in_bytes: 1,
                 facts: Some(&facts),

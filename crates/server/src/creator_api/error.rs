@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use store::StoreError;
 
-use crate::auth::AuthError;
-use crate::ingest::IngestError;
+use crate::http::auth::AuthError;
+use crate::upload::ingest::IngestError;
+use crate::upload::refusal::MediaRefusal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreatorApiError {
@@ -82,16 +83,22 @@ impl From<IngestError> for CreatorApiError {
 
 impl From<media::MediaError> for CreatorApiError {
     fn from(error: media::MediaError) -> Self {
-        use media::MediaError::*;
-        match error {
-            NotAVideo(why) => Self::UnsupportedMediaType(format!("not a video file: {why}")),
-            Unsupported(why) => {
+        use media::MediaError::{Corrupt, NotAVideo, Unsupported};
+        let why = match &error {
+            NotAVideo(why) | Unsupported(why) | Corrupt(why) => why.clone(),
+            other => other.to_string(),
+        };
+        match MediaRefusal::of(&error) {
+            MediaRefusal::NotAVideo => {
+                Self::UnsupportedMediaType(format!("not a video file: {why}"))
+            }
+            MediaRefusal::Unsupported => {
                 Self::UnsupportedMediaType(format!("unsupported video type: {why}"))
             }
-            Corrupt(why) => {
+            MediaRefusal::Corrupt => {
                 Self::UnprocessableMedia(format!("corrupted or invalid video file: {why}"))
             }
-            Timeout { .. } | Io(_) => Self::Internal(error.to_string()),
+            MediaRefusal::TimedOut | MediaRefusal::Transient => Self::Internal(why),
         }
     }
 }

@@ -2,16 +2,17 @@
 //! Field names and types follow the seed; fields are declared in alphabetical order because
 //! the original (Flask's `jsonify`) sorted keys, and some clients diff raw bodies.
 
+use domain::account::Account;
 use domain::quality::QualityWeights;
 use domain::video::Video;
 use serde::Serialize;
 use serde_json::Number;
-use store::accounts::{Account, CreatorStats};
+use store::accounts::CreatorStats;
 use store::videos::VideoStats;
 
-use crate::projection::ProjectedPayout;
-use crate::scoring;
-use crate::timefmt;
+use crate::http::timefmt;
+use crate::payout::projection::ProjectedPayout;
+use crate::payout::scoring;
 
 #[derive(Serialize)]
 pub struct UploadCreated {
@@ -70,8 +71,12 @@ impl VideoData {
         payout: ProjectedPayout,
         weights: &QualityWeights,
     ) -> Self {
-        let metrics =
-            scoring::video_metrics(stats, &video.title, &video.description, video.compliance);
+        let metrics = scoring::video_metrics(
+            stats,
+            video.title.as_str(),
+            video.description.as_str(),
+            video.compliance,
+        );
         let compliance = if video.compliance.fract() == 0.0 {
             Number::from(video.compliance as i64)
         } else {
@@ -91,7 +96,7 @@ impl VideoData {
             rev_prop: payout.share,
             rewatch: metrics.rewatch.get(),
             shares: stats.shares,
-            title: video.title.clone(),
+            title: video.title.as_str().to_owned(),
             video_id: video.id.get(),
             views: stats.qualified_views,
             watch_completion: metrics.watch_completion.get(),

@@ -12,17 +12,17 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use domain::ids::AccountId;
-use domain::text::Title;
+use domain::text::{Description, FileName, Title};
 use store::accounts;
 use store::staging::StagedFile;
 
 use super::error::CreatorApiError;
 use super::json::UploadCreated;
 use super::query::parse_positive_integer;
-use crate::auth;
-use crate::ingest;
-use crate::publishing::{self, ProcessedUpload};
+use crate::http::auth;
 use crate::state::AppState;
+use crate::upload::ingest;
+use crate::upload::publishing::{self, ProcessedUpload};
 
 /// Room for the form's other fields and multipart framing on top of the file size limit.
 const FORM_OVERHEAD_BYTES: u64 = 64 * 1024;
@@ -111,9 +111,9 @@ async fn upload_video(
     let processed = state.pipeline.process(staged.path()).await?;
     let upload = ProcessedUpload {
         owner: creator_id,
-        file_name: &file_name,
-        title: title.as_str(),
-        description: "",
+        file_name: &FileName::sanitize(&file_name),
+        title: &title,
+        description: &Description::default(),
         processed: &processed,
         listed_at: Some(state.clock.now()),
     };

@@ -19,9 +19,9 @@ use store::{accounts, videos};
 use super::error::CreatorApiError;
 use super::json::{Thumbnail, ThumbnailList, VideoData};
 use super::query::Params;
-use crate::auth;
+use crate::http::auth;
+use crate::http::streaming;
 use crate::state::AppState;
-use crate::streaming;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -10,7 +10,7 @@ use domain::video::Timestamp;
 use store::videos::FeedPosition;
 
 use super::error::VideoApiError;
-use crate::signing::Signer;
+use crate::http::signing::Signer;
 
 /// Longer than any cursor this module makes.
 const MAX_CURSOR_LEN: usize = 200;

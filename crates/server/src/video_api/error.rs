@@ -12,9 +12,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use store::StoreError;
 
-use crate::auth::AuthError;
-use crate::ingest::IngestError;
-use crate::projection::CloseError;
+use crate::http::auth::AuthError;
+use crate::payout::projection::CloseError;
+use crate::upload::ingest::IngestError;
 
 /// One entry of a FastAPI validation error: where (`["query", "hash_id"]`), what, which kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -12,7 +12,7 @@ use axum::http::header::HOST;
 use domain::ids::HashId;
 use domain::video::{Timestamp, Video};
 
-use crate::signing::Signer;
+use crate::http::signing::Signer;
 use crate::state::AppState;
 
 /// Where the signed upload form is posted (reelshare's stand-in for an S3 bucket URL).

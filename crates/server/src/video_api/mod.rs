@@ -1,82 +1,45 @@
-//! The Video API (`shared/seeds/001_…txt`): the original FastAPI service's surface over the
-//! same domain as the Creator API. Public string ids (`user_id`, `hash_id`), signed upload
-//! forms and processing in the background, drafts, keyset-paged feeds and signed watch links,
-//! and FastAPI's error shapes. A thin adapter: it parses requests into domain types, calls the
-//! store, and maps results to this API's JSON.
+//! The Video API (`shared/seeds/001_…txt`) with FastAPI's error shapes: the original FastAPI
+//! service's video endpoints, and beside them the accounts and engagement endpoints, which
+//! speak the same shapes. One surface over the same domain as the Creator API: it parses
+//! requests into domain types, calls the store, and maps results to this API's JSON.
 //!
+//! Shared by every endpoint of the surface:
 //! - [`error`]: this surface's error type and its one mapping to responses.
-//! - [`extract`]: query/body readers with FastAPI's 422s, and who is calling.
-//! - [`json`]: the JSON shapes of this surface (the compatibility contract).
-//! - [`links`], [`cursor`], [`policy`]: the signed links, feed cursors and upload policies.
-//! - [`health`]: `/health_check` and `/`.
-//! - [`upload`]: the upload config and the signed form instructions.
-//! - [`upload_form`]: receiving the signed form post.
-//! - [`my`]: the caller's videos: list, update, delete.
-//! - [`feeds`]: explore and a user's videos.
-//! - [`watch`]: the watch record and its link.
-//! - [`media`]: what the signed links point at: the video and its thumbnail.
+//! - [`extract`]: query, header and body readers with FastAPI's 422s; who is calling.
+//! - [`lookup`]: the video a request names, as the caller may see it.
+//! - [`links`], [`cursor`], [`policy`]: signed links, feed cursors, upload policies.
+//!
+//! The endpoints:
+//! - [`videos`]: the original service's endpoints: upload, the caller's videos, feeds,
+//!   watch links and what they point at.
+//! - [`accounts`]: register, log in, log out.
+//! - [`engagement`]: views, likes, comments, shares, follows, reports, moderation, earnings.
 
+pub(crate) mod accounts;
 pub(crate) mod cursor;
+pub(crate) mod engagement;
 pub(crate) mod error;
 pub(crate) mod extract;
-mod feeds;
-mod health;
-mod json;
 pub(crate) mod links;
-mod media;
-mod my;
+pub(crate) mod lookup;
 pub(crate) mod policy;
-mod upload;
-mod upload_form;
-mod watch;
+pub(crate) mod videos;
 
 use axum::Router;
-use utoipa::OpenApi;
 
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .merge(health::router())
-        .merge(upload::router())
-        .merge(upload_form::router())
-        .merge(my::router())
-        .merge(feeds::router())
-        .merge(watch::router())
-        .merge(media::router())
-        .merge(crate::openapi::router())
+        .merge(videos::router())
+        .merge(accounts::router())
+        .merge(engagement::router())
 }
 
 /// This surface's part of the OpenAPI document.
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        health::health_check,
-        health::redirect_to_health_check,
-        feeds::explore,
-        upload::upload_instructions,
-        upload::upload_config,
-        my::my_videos,
-        my::update_video,
-        my::delete_video,
-        feeds::user_videos,
-        watch::watch,
-        upload_form::receive_upload,
-        media::original,
-        media::thumbnail,
-    ),
-    components(schemas(
-        json::VideoRecord,
-        json::UnprocessedVideoRecord,
-        json::VideosPage,
-        json::UserVideosList,
-        json::WatchVideoRecord,
-        json::VideoUploadConfigRecord,
-        json::FileUploadSignedInstructions,
-    ))
-)]
-pub(crate) struct VideoApiDoc;
-
 pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
-    VideoApiDoc::openapi()
+    let mut doc = videos::openapi();
+    doc.merge(accounts::openapi());
+    doc.merge(engagement::openapi());
+    doc
 }

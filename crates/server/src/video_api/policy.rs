@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::video::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::signing::Signer;
+use crate::http::signing::Signer;
 
 /// The form fields a client must send, in order, before `file`.
 pub const KEY_FIELD: &str = "key";

@@ -552,7 +552,7 @@ async fn without_ffmpeg_a_webm_upload_is_refused_with_the_reason() {
 async fn media_a_crash_left_without_a_row_is_swept_once_past_the_grace_period() {
     let app = spawn_app().await;
     app.upload_clip("clip-a.mp4", "kept").await;
-    let orphan = server::publishing::new_hash_id();
+    let orphan = server::upload::publishing::new_hash_id();
     let original = store::media_store::MediaObject::Original;
     app.state
         .media
@@ -566,11 +566,21 @@ async fn media_a_crash_left_without_a_row_is_swept_once_past_the_grace_period() 
     let grace = Duration::from_secs(3600);
 
     // Young orphans may be uploads in flight: kept.
-    assert_eq!(server::orphans::sweep(&app.state, grace).await.unwrap(), 0);
+    assert_eq!(
+        server::upload::orphans::sweep(&app.state, grace)
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(app.stored_files().len(), 4);
 
     app.clock.advance(Duration::from_secs(2 * 3600));
-    assert_eq!(server::orphans::sweep(&app.state, grace).await.unwrap(), 1);
+    assert_eq!(
+        server::upload::orphans::sweep(&app.state, grace)
+            .await
+            .unwrap(),
+        1
+    );
     let left = app.stored_files();
     assert_eq!(
         left.len(),

@@ -76,7 +76,7 @@ impl TestApp {
     /// Like `create_user`, with a token that outlives clock jumps of days and months.
     pub async fn create_lasting_user(&self, username: &str) -> TestUser {
         let mut user = self.create_user(username).await;
-        let (token, hash) = server::auth::new_token();
+        let (token, hash) = server::http::auth::new_token();
         let now = self.clock_now();
         store::accounts::insert_token(
             self.state.pool(),
@@ -92,7 +92,7 @@ impl TestApp {
     }
 
     pub async fn refresh_projection(&self) {
-        server::projection::refresh(&self.state).await.unwrap();
+        self.state.refresh_projection().await.unwrap();
     }
 
     /// A ready video row without media (for visibility cases the Creator API cannot make).
@@ -103,7 +103,7 @@ impl TestApp {
         listed: bool,
         private: bool,
     ) -> (VideoId, HashId) {
-        let hash = server::publishing::new_hash_id();
+        let hash = server::upload::publishing::new_hash_id();
         let now = self.clock.now();
         let facts = store::videos::MediaFacts {
             content_type: "video/mp4".into(),
@@ -116,9 +116,10 @@ impl TestApp {
             store::videos::NewVideo {
                 hash_id: &hash,
                 owner,
-                file_name: "bare.mp4",
-                title,
-                description: "A video row made by a test",
+                file_name: &domain::text::FileName::parse("bare.mp4").unwrap(),
+                title: &domain::text::Title::parse(title).unwrap(),
+                description: &domain::text::Description::parse("A video row made by a test")
+                    .unwrap(),
                 content_type: "video/mp4",
                 size_in_bytes: 1,
                 facts: Some(&facts),
@@ -844,7 +845,7 @@ async fn concurrent_watch_reports_are_batched_and_each_counted_once_on_postgresq
 /// batch it arrived in is retried one report at a time, and the others are stored.
 #[tokio::test]
 async fn a_failing_report_does_not_take_its_batch_down_with_it() {
-    use server::view_writer::{ViewWriter, WatchReport};
+    use server::engagement::view_writer::{ViewWriter, WatchReport};
     let app = spawn_app().await;
     let owner = app.create_user("owner").await;
     let (video, _) = app

@@ -1,5 +1,5 @@
 //! The engagement endpoints in `/openapi.json`. The routes are read from the source of
-//! `src/engagement_api/` (every `.route("…", method(…).method(…))` in its files), so a route
+//! `src/video_api/engagement/` (every `.route("…", method(…).method(…))` in its files), so a route
 //! added there without an OpenAPI entry, or an entry left behind by a removed route, fails
 //! here.
 
@@ -13,11 +13,11 @@ use crate::video_api_support::{get, json};
 
 const METHODS: [&str; 7] = ["get", "post", "put", "delete", "patch", "head", "options"];
 
-/// Every `(path, method)` routed by the files of `src/engagement_api/`.
+/// Every `(path, method)` routed by the files of `src/video_api/engagement/`.
 fn routed_operations() -> BTreeSet<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/engagement_api");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/video_api/engagement");
     let mut operations = BTreeSet::new();
-    for entry in std::fs::read_dir(&dir).expect("src/engagement_api is readable") {
+    for entry in std::fs::read_dir(&dir).expect("src/video_api/engagement is readable") {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|ext| ext == "rs") {
             let source = std::fs::read_to_string(&path).unwrap();
@@ -91,7 +91,7 @@ async fn the_openapi_document_covers_every_engagement_route() {
     ] {
         assert!(
             routed.contains(&(path.to_owned(), method.to_owned())),
-            "{method} {path} not found in src/engagement_api"
+            "{method} {path} not found in src/video_api/engagement"
         );
     }
 

@@ -20,7 +20,7 @@ impl TestApp {
         store::accounts::set_role(
             self.state.pool(),
             user.account.id,
-            store::accounts::Role::Moderator,
+            domain::account::Role::Moderator,
         )
         .await
         .unwrap();

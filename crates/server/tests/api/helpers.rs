@@ -181,14 +181,14 @@ impl TestApp {
 
 /// A user made directly in the store (no HTTP), with a live bearer token.
 pub struct TestUser {
-    pub account: store::accounts::Account,
+    pub account: domain::account::Account,
     pub token: String,
 }
 
 impl TestApp {
     /// Creates an account `username` (display name = username) and a token for it.
     pub async fn create_user(&self, username: &str) -> TestUser {
-        let public_id = server::publishing::new_user_id();
+        let public_id = server::upload::publishing::new_user_id();
         let now = self.clock_now();
         let id = store::accounts::insert_account(
             self.state.pool(),
@@ -197,13 +197,13 @@ impl TestApp {
                 username: Some(username),
                 password_hash: Some("not-a-login"),
                 display_name: username,
-                role: store::accounts::Role::User,
+                role: domain::account::Role::User,
                 created_at: now,
             },
         )
         .await
         .expect("inserting a test account");
-        let (token, hash) = server::auth::new_token();
+        let (token, hash) = server::http::auth::new_token();
         store::accounts::insert_token(self.state.pool(), &hash, id, now, now + 3_600_000_000)
             .await
             .expect("inserting a token");
@@ -237,8 +237,8 @@ impl TestApp {
 
 impl TestApp {
     /// A fresh live token for an existing account (e.g. after a restart on a new clock).
-    pub async fn create_token_for(&self, account: &store::accounts::Account) -> String {
-        let (token, hash) = server::auth::new_token();
+    pub async fn create_token_for(&self, account: &domain::account::Account) -> String {
+        let (token, hash) = server::http::auth::new_token();
         let now = self.clock_now();
         store::accounts::insert_token(
             self.state.pool(),

@@ -20,7 +20,7 @@ async fn video_id(app: &TestApp, hash_id: &str) -> domain::ids::VideoId {
 
 /// Claims the next job as a worker would, then "dies" holding it.
 async fn claim_and_abandon(app: &TestApp) -> store::jobs::ClaimedJob {
-    let terms = server::worker::claim_terms(&app.state);
+    let terms = server::upload::worker::claim_terms(&app.state);
     store::jobs::claim_next(&app.state.db, terms)
         .await
         .unwrap()
@@ -92,15 +92,16 @@ async fn a_job_held_by_a_worker_that_died_is_finished_after_a_restart() {
         .restart_with(|settings| settings.processing_workers = 1)
         .await;
     let token = app.create_token_for(&user.account).await;
-    // Still processing while the dead worker's lease lasts…
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Still processing while the dead worker's lease lasts: the new worker has looked at the
+    // queue (at the test clock's time) and found nothing it may take…
+    app.state.workers.wait_for_idle_looks_past(0).await;
     assert_eq!(
         my_video(&app, &token, &hash_id).await,
         Err(serde_json::Value::Null)
     );
     // …and taken over once it has run out.
     app.clock.advance(past_the_lease(&app));
-    server::worker::wake();
+    server::upload::worker::wake();
     assert!(wait_until_done(&app, &token, &hash_id).await.is_ok());
     let job = store::jobs::job_of_video(app.state.pool(), video_id(&app, &hash_id).await)
         .await
@@ -120,19 +121,21 @@ async fn a_job_stuck_past_its_timeout_fails_with_an_internal_error_and_keeps_no_
         clip("clip-c.mp4"),
     )
     .await;
-    for _ in 0..server::worker::MAX_ATTEMPTS {
+    for _ in 0..server::upload::worker::MAX_ATTEMPTS {
         claim_and_abandon(&app).await;
         app.clock.advance(past_the_lease(&app));
     }
     // No attempts left: nobody may claim it; the sweeper fails it.
-    let terms = server::worker::claim_terms(&app.state);
+    let terms = server::upload::worker::claim_terms(&app.state);
     assert!(
         store::jobs::claim_next(&app.state.db, terms)
             .await
             .unwrap()
             .is_none()
     );
-    server::worker::sweep_stuck(&app.state).await.unwrap();
+    server::upload::worker::sweep_stuck(&app.state)
+        .await
+        .unwrap();
     assert_eq!(
         my_video(&app, &user.token, &hash_id).await,
         Err(json!("Internal error, please try again later"))
@@ -213,7 +216,16 @@ async fn an_api_node_without_workers_leaves_uploads_to_a_separate_worker() {
         clip("clip-c.mp4"),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    server::upload::worker::wake();
+    assert_eq!(
+        app.state.workers.running(),
+        0,
+        "no worker runs on the API node"
+    );
+    let job = store::jobs::job_of_video(app.state.pool(), video_id(&app, &hash_id).await)
+        .await
+        .unwrap();
+    assert_eq!((job.state.as_str(), job.attempts), ("queued", 0));
     assert_eq!(
         my_video(&app, &user.token, &hash_id).await,
         Err(serde_json::Value::Null),

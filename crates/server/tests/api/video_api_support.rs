@@ -1,9 +1,9 @@
 //! Helpers for the Video API tests: authenticated requests, the signed upload round trip,
 //! driving the processing queue, and inserting listed videos straight into the store.
 
+use domain::account::Account;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
-use store::accounts::Account;
 use store::media_store::MediaObject;
 use store::videos::{MediaFacts, NewVideo};
 
@@ -162,7 +162,7 @@ pub async fn upload(
 
 /// Runs queued jobs in the test's task until none is due (for apps started without workers).
 pub async fn run_jobs(app: &TestApp) {
-    while server::worker::run_next(&app.state)
+    while server::upload::worker::run_next(&app.state)
         .await
         .expect("running a job")
     {}
@@ -224,7 +224,7 @@ pub async fn insert_video(
     listed_at: Option<i64>,
     private: bool,
 ) -> Inserted {
-    let hash_id = server::publishing::new_hash_id();
+    let hash_id = server::upload::publishing::new_hash_id();
     let facts = MediaFacts {
         content_type: "video/mp4".into(),
         duration_seconds: 2.4,
@@ -243,9 +243,9 @@ pub async fn insert_video(
         NewVideo {
             hash_id: &hash_id,
             owner: owner.id,
-            file_name: "inserted.mp4",
-            title: "inserted",
-            description: "",
+            file_name: &domain::text::FileName::parse("inserted.mp4").unwrap(),
+            title: &domain::text::Title::parse("inserted").unwrap(),
+            description: &domain::text::Description::parse("").unwrap(),
             content_type: "video/mp4",
             size_in_bytes: 14,
             facts: Some(&facts),

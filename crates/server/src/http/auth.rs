@@ -1,0 +1,128 @@
+//! Who is calling. Passwords are hashed with Argon2id; bearer tokens are 256 random bits, given
+//! to the client once and stored only as their SHA-256 hash, so a database leak reveals no
+//! usable token. Lookups go by hash (an exact-match index probe), so there is no secret
+//! comparison in application code to leak timing.
+//!
+//! Each API surface turns [`AuthError`] into its own error shape.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use domain::account::Account;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use store::StoreError;
+use store::accounts;
+
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("Not authenticated")]
+    Missing,
+    #[error("Invalid authentication credentials")]
+    Invalid,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
+}
+
+pub fn verify_password(password: &str, stored_hash: &str) -> bool {
+    PasswordHash::new(stored_hash).is_ok_and(|hash| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    })
+}
+
+/// A fresh random token (what the client keeps) and its hash (what the database keeps).
+pub fn new_token() -> (String, String) {
+    let mut raw = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut raw);
+    let token = URL_SAFE_NO_PAD.encode(raw);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+pub fn token_hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The bearer token in `Authorization`, if the header is there. A header that is not a
+/// bearer token is an error, not anonymity.
+pub fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, AuthError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| AuthError::Invalid)?;
+    let (scheme, token) = value.split_once(' ').ok_or(AuthError::Invalid)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.len() > 256 {
+        return Err(AuthError::Invalid);
+    }
+    Ok(Some(token))
+}
+
+/// The caller's account: `None` when no token was sent; an error when one was sent but is
+/// unknown, expired or revoked.
+pub async fn optional_account(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Account>, AuthError> {
+    let Some(token) = bearer_token(headers)? else {
+        return Ok(None);
+    };
+    let now = state.clock.now().as_micros();
+    match accounts::account_for_token(state.pool(), &token_hash(token), now).await {
+        Ok(account) => Ok(Some(account)),
+        Err(StoreError::NotFound) => Err(AuthError::Invalid),
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn required_account(state: &AppState, headers: &HeaderMap) -> Result<Account, AuthError> {
+    optional_account(state, headers)
+        .await?
+        .ok_or(AuthError::Missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let hash = hash_password("correct horse").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("wrong horse", &hash));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_carry_256_bits_and_are_stored_hashed() {
+        let (token, hash) = new_token();
+        assert_eq!(token.len(), 43);
+        assert_ne!(token, hash);
+        assert_eq!(token_hash(&token), hash);
+    }
+
+    #[test]
+    fn only_bearer_authorization_headers_are_accepted() {
+        let mut headers = HeaderMap::new();
+        assert!(matches!(bearer_token(&headers), Ok(None)));
+        headers.insert(AUTHORIZATION, "Bearer abc".parse().unwrap());
+        assert_eq!(bearer_token(&headers).unwrap(), Some("abc"));
+        headers.insert(AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert!(bearer_token(&headers).is_err());
+    }
+}

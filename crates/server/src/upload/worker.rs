@@ -1,0 +1,264 @@
+//! The processing workers: in-process tasks that take upload jobs from the durable queue in
+//! the database ([`store::jobs`]), run the media pipeline and record the outcome. Because the
+//! queue is a table, any number of nodes can run workers against one PostgreSQL database, and
+//! a restart loses nothing: a job held by a worker that died is claimed again once its lease
+//! runs out.
+//!
+//! One job: read the stored original → probe and thumbnail it → store the thumbnails → mark
+//! the video ready (a draft) and the job done in one transaction. A file the pipeline refuses
+//! fails with one of the fixed reasons and its bytes are deleted; a transient error (I/O, the
+//! database, the object store) is retried with exponential backoff up to [`MAX_ATTEMPTS`]
+//! times; a job that runs past `job_timeout`, or whose lease expired with no attempts left,
+//! fails with `Internal error, please try again later`.
+//!
+//! Workers wake at once when an upload is queued ([`wake`]) and otherwise poll every second.
+//! This module does not decide what a video is; the media pipeline does.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use domain::lifecycle::{FailureReason, ProcessingState};
+use domain::video::{Timestamp, Video};
+use store::StoreError;
+use store::jobs::{self, ClaimTerms, ClaimedJob};
+use store::videos::{self, MediaFacts};
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+
+use crate::state::AppState;
+use crate::upload::publishing;
+use crate::upload::refusal::MediaRefusal;
+
+/// Attempts a job gets before a transient problem becomes a failure.
+pub const MAX_ATTEMPTS: u32 = 3;
+/// How often idle workers look for due jobs (retries, reclaimed leases) without being woken.
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// Backoff before the second attempt; doubled for each further one.
+const FIRST_RETRY_AFTER: Duration = Duration::from_secs(5);
+/// A lease outlives the job timeout by this much, so a live worker gives up before anyone
+/// else may take its job.
+const LEASE_MARGIN: Duration = Duration::from_secs(60);
+
+/// Wakes every idle worker in this process. One process-wide signal is enough: a woken worker
+/// only looks at its own database, and spurious wake-ups cost one query.
+static WAKE: Notify = Notify::const_new();
+
+/// Tells idle workers that a job was queued.
+pub fn wake() {
+    WAKE.notify_waiters();
+}
+
+/// What this process's workers are doing: how many run, and how often one looked for a due
+/// job and found none. Tests wait on the latter to know a worker has looked at the queue (at
+/// the injected clock's time) instead of sleeping past a poll interval.
+#[derive(Debug, Default)]
+pub struct WorkerActivity {
+    running: AtomicUsize,
+    idle_looks: AtomicU64,
+    looked: Notify,
+}
+
+impl WorkerActivity {
+    /// Workers started in this process.
+    pub fn running(&self) -> usize {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    /// Looks at the queue that found no due job, since start.
+    pub fn idle_looks(&self) -> u64 {
+        self.idle_looks.load(Ordering::SeqCst)
+    }
+
+    /// Waits until the workers have looked and found nothing more than `seen` times.
+    pub async fn wait_for_idle_looks_past(&self, seen: u64) {
+        loop {
+            let looked = self.looked.notified();
+            tokio::pin!(looked);
+            looked.as_mut().enable();
+            if self.idle_looks() > seen {
+                return;
+            }
+            looked.await;
+        }
+    }
+
+    fn found_nothing(&self) {
+        self.idle_looks.fetch_add(1, Ordering::SeqCst);
+        self.looked.notify_waiters();
+    }
+}
+
+/// Starts `settings.processing_workers` workers and the stuck-job sweeper in `tasks`.
+pub fn spawn(state: &AppState, tasks: &mut JoinSet<()>) {
+    for worker in 0..state.settings.processing_workers {
+        state.workers.running.fetch_add(1, Ordering::SeqCst);
+        tasks.spawn(work_forever(state.clone(), worker));
+    }
+    tasks.spawn(sweep_forever(state.clone()));
+}
+
+async fn work_forever(state: AppState, worker: usize) {
+    loop {
+        // Registered before looking, so a wake-up between the look and the wait is kept.
+        let woken = WAKE.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        match run_next(&state).await {
+            Ok(true) => continue,
+            Ok(false) => state.workers.found_nothing(),
+            Err(error) => tracing::warn!(worker, %error, "processing worker could not take a job"),
+        }
+        tokio::select! {
+            () = &mut woken => {}
+            () = tokio::time::sleep(POLL_INTERVAL) => {}
+        }
+    }
+}
+
+/// Claims and runs one due job; `false` when there was none.
+pub async fn run_next(state: &AppState) -> Result<bool, StoreError> {
+    let Some(job) = jobs::claim_next(&state.db, claim_terms(state)).await? else {
+        return Ok(false);
+    };
+    run(state, job).await?;
+    Ok(true)
+}
+
+/// The terms of a claim made now.
+pub fn claim_terms(state: &AppState) -> ClaimTerms {
+    let now = state.clock.now();
+    ClaimTerms {
+        now,
+        locked_until: later(now, state.settings.job_timeout + LEASE_MARGIN),
+        max_attempts: MAX_ATTEMPTS,
+    }
+}
+
+fn later(at: Timestamp, by: Duration) -> Timestamp {
+    let micros = i64::try_from(by.as_micros()).unwrap_or(i64::MAX);
+    Timestamp::from_micros(at.as_micros().saturating_add(micros))
+}
+
+/// How one attempt ended, when it did not succeed.
+enum Failure {
+    /// The file itself is the problem; retrying cannot help.
+    Final(FailureReason, String),
+    /// Something around the file failed; a later attempt may succeed.
+    Transient(String),
+}
+
+async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
+    let video = match videos::find_video(state.pool(), job.video_id).await {
+        Ok(video) if video.state == ProcessingState::Processing => video,
+        // Deleted or already finished: nothing to do.
+        Ok(_) | Err(StoreError::NotFound) => return jobs::finish_moot(state.pool(), &job).await,
+        Err(other) => return Err(other),
+    };
+    tracing::info!(job = job.id, video_id = %video.id, attempt = job.attempts, "processing an upload");
+    let outcome = tokio::time::timeout(state.settings.job_timeout, attempt(state, &video)).await;
+    let failure = match outcome {
+        Ok(Ok(facts)) => match jobs::finish_ready(state.pool(), &job, &facts).await {
+            Ok(()) => {
+                tracing::info!(video_id = %video.id, "upload processed: draft ready");
+                return Ok(());
+            }
+            Err(error) => Failure::Transient(error.to_string()),
+        },
+        Ok(Err(failure)) => failure,
+        Err(_) => Failure::Final(
+            FailureReason::InternalError,
+            format!(
+                "processing took longer than {:?}",
+                state.settings.job_timeout
+            ),
+        ),
+    };
+    match failure {
+        Failure::Transient(error) if job.attempts < MAX_ATTEMPTS => {
+            let backoff = FIRST_RETRY_AFTER * 2u32.pow(job.attempts.saturating_sub(1));
+            tracing::warn!(job = job.id, %error, ?backoff, "processing failed; will retry");
+            jobs::retry_later(
+                state.pool(),
+                &job,
+                later(state.clock.now(), backoff),
+                &error,
+            )
+            .await
+        }
+        Failure::Transient(error) => {
+            fail(state, &job, &video, FailureReason::InternalError, &error).await
+        }
+        Failure::Final(reason, error) => fail(state, &job, &video, reason, &error).await,
+    }
+}
+
+/// One attempt: the original through the pipeline, then the thumbnails stored.
+async fn attempt(state: &AppState, video: &Video) -> Result<MediaFacts, Failure> {
+    let original = match state.media.local_original(&video.hash_id).await {
+        Ok(original) => original,
+        Err(StoreError::NotFound) => {
+            return Err(Failure::Final(
+                FailureReason::InternalError,
+                "the original is missing".into(),
+            ));
+        }
+        Err(other) => return Err(Failure::Transient(other.to_string())),
+    };
+    let processed = state
+        .pipeline
+        .process(original.path())
+        .await
+        .map_err(classify)?;
+    publishing::store_thumbnails(state, &video.hash_id, &processed.thumbnails)
+        .await
+        .map_err(|e| Failure::Transient(e.to_string()))?;
+    Ok(publishing::media_facts(&processed.probe))
+}
+
+fn classify(error: media::MediaError) -> Failure {
+    match MediaRefusal::of(&error).failure_reason() {
+        Some(reason) => Failure::Final(reason, error.to_string()),
+        None => Failure::Transient(error.to_string()),
+    }
+}
+
+/// A failed upload keeps no bytes: they go first, then the video and job are marked failed.
+async fn fail(
+    state: &AppState,
+    job: &ClaimedJob,
+    video: &Video,
+    reason: FailureReason,
+    error: &str,
+) -> Result<(), StoreError> {
+    tracing::info!(video_id = %video.id, reason = reason.message(), %error, "upload failed processing");
+    if let Err(cleanup) = state.media.delete_all(&video.hash_id).await {
+        tracing::error!(hash_id = %video.hash_id, %cleanup, "could not delete a failed upload's bytes");
+    }
+    jobs::finish_failed(state.pool(), job, reason, error).await
+}
+
+/// Fails jobs whose lease expired with no attempts left (their workers died or hung).
+async fn sweep_forever(state: AppState) {
+    let mut ticker = tokio::time::interval(POLL_INTERVAL);
+    loop {
+        ticker.tick().await;
+        if let Err(error) = sweep_stuck(&state).await {
+            tracing::warn!(%error, "could not sweep stuck jobs");
+        }
+    }
+}
+
+pub async fn sweep_stuck(state: &AppState) -> Result<(), StoreError> {
+    let stuck = jobs::stuck_jobs(state.pool(), state.clock.now(), MAX_ATTEMPTS).await?;
+    for job in stuck {
+        match videos::find_video(state.pool(), job.video_id).await {
+            Ok(video) if video.state == ProcessingState::Processing => {
+                let error = "stuck past the job timeout";
+                fail(state, &job, &video, FailureReason::InternalError, error).await?;
+            }
+            Ok(_) | Err(StoreError::NotFound) => jobs::finish_moot(state.pool(), &job).await?,
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! The Video API's JSON shapes: the compatibility contract with the original FastAPI service's
+//! clients (`shared/seeds/001_…txt`). Field names follow the seed exactly; times are ISO 8601
+//! UTC; `duration_seconds` is whole seconds (rounded) as the seed's `integer` says.
+
+use domain::lifecycle::ProcessingState;
+use domain::video::Video;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+use crate::http::timefmt;
+use crate::video_api::links::Links;
+
+/// A processed video (a draft while `listing_time` is null).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Video)]
+pub struct VideoRecord {
+    pub hash_id: String,
+    pub user_id: String,
+    pub file_name: String,
+    pub upload_time: String,
+    pub title: String,
+    pub description: String,
+    pub size_in_bytes: u64,
+    pub duration_seconds: i64,
+    pub video_type: String,
+    /// Working URL of the small thumbnail; signed and expiring unless the video is listed
+    /// and public.
+    pub thumbnail_url: String,
+    pub is_private: bool,
+    pub listing_time: Option<String>,
+}
+
+impl VideoRecord {
+    pub fn new(video: &Video, links: &Links) -> Self {
+        Self {
+            hash_id: video.hash_id.to_string(),
+            user_id: video.owner_public_id.to_string(),
+            file_name: video.file_name.as_str().to_owned(),
+            upload_time: timefmt::iso8601(video.uploaded_at),
+            title: video.title.as_str().to_owned(),
+            description: video.description.as_str().to_owned(),
+            size_in_bytes: video.size_in_bytes,
+            duration_seconds: video.duration_seconds.map_or(0, |s| s.round() as i64),
+            video_type: video.content_type.clone(),
+            thumbnail_url: links.thumbnail(video),
+            is_private: video.is_private,
+            listing_time: video.listed_at.map(timefmt::iso8601),
+        }
+    }
+}
+
+/// An upload still processing (`failure_reason` null) or one that failed.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = UnprocessedVideo)]
+pub struct UnprocessedVideoRecord {
+    pub hash_id: String,
+    pub user_id: String,
+    pub file_name: String,
+    pub upload_time: String,
+    pub failure_reason: Option<String>,
+}
+
+impl UnprocessedVideoRecord {
+    pub fn new(video: &Video) -> Self {
+        let failure_reason = match video.state {
+            ProcessingState::Failed(reason) => Some(reason.message().to_owned()),
+            ProcessingState::Processing | ProcessingState::Ready => None,
+        };
+        Self {
+            hash_id: video.hash_id.to_string(),
+            user_id: video.owner_public_id.to_string(),
+            file_name: video.file_name.as_str().to_owned(),
+            upload_time: timefmt::iso8601(video.uploaded_at),
+            failure_reason,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VideosPage {
+    pub videos: Vec<VideoRecord>,
+    /// Pass back as `next` for the following page; null on the last page.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserVideosList {
+    pub unprocessed_videos: Vec<UnprocessedVideoRecord>,
+    pub videos: Vec<VideoRecord>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WatchVideoRecord {
+    /// Signed, expiring link that streams the video (HTTP ranges supported).
+    pub watchable_url: String,
+    pub video: VideoRecord,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VideoUploadConfigRecord {
+    pub max_size_in_bytes: u64,
+    pub valid_file_types: Vec<String>,
+}
+
+/// Instructions for a browser form post, like an S3 presigned POST: send
+/// `multipart/form-data` to `url` with every field of `signatures`, then `file`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileUploadSignedInstructions {
+    pub url: String,
+    pub signatures: BTreeMap<String, String>,
+}
+
+/// `GET /health_check`: an empty object.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {}

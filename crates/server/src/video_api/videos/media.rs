@@ -1,0 +1,117 @@
+//! The media links the Video API hands out: `GET /media/{hash_id}/original` (a signed watch
+//! link) and `GET /media/{hash_id}/thumbnail.jpg` (plain for listed public videos, signed for
+//! drafts and private ones). Both stream with ranges and ETags. A link that does not verify is
+//! 403, whatever the video; a video that is gone or not processed is 404.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use axum::routing::get;
+use domain::ids::HashId;
+use domain::lifecycle::ProcessingState;
+use domain::video::{Video, Visibility};
+use store::media_store::MediaObject;
+use store::videos;
+
+use crate::http::streaming;
+use crate::state::AppState;
+use crate::video_api::error::VideoApiError;
+use crate::video_api::links;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/media/{hash_id}/original", get(original))
+        .route("/media/{hash_id}/thumbnail.jpg", get(thumbnail))
+}
+
+/// Stream Video (signed link)
+#[utoipa::path(get, path = "/media/{hash_id}/original", tag = "video",
+    params(("hash_id" = String, Path), ("exp" = i64, Query), ("sig" = String, Query)),
+    responses(
+        (status = 200, description = "The whole video"),
+        (status = 206, description = "The requested byte range"),
+        (status = 403, description = "The link was altered or has expired"),
+        (status = 404, description = "Not Found"),
+    ))]
+pub(crate) async fn original(
+    State(state): State<AppState>,
+    Path(hash_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, VideoApiError> {
+    check_signature(&state, &uri, &query)?;
+    let video = ready_video(&state, &hash_id).await?;
+    let response = streaming::serve(
+        &state.media,
+        &video.hash_id,
+        MediaObject::Original,
+        &video.content_type,
+        &headers,
+    )
+    .await?;
+    Ok(response)
+}
+
+/// Video Thumbnail
+#[utoipa::path(get, path = "/media/{hash_id}/thumbnail.jpg", tag = "video",
+    params(("hash_id" = String, Path), ("exp" = Option<i64>, Query), ("sig" = Option<String>, Query)),
+    responses(
+        (status = 200, description = "JPEG, fits within 360×200"),
+        (status = 403, description = "The link was altered or has expired"),
+        (status = 404, description = "Not Found"),
+    ))]
+pub(crate) async fn thumbnail(
+    State(state): State<AppState>,
+    Path(hash_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, VideoApiError> {
+    let signed = query.contains_key("sig") || query.contains_key("exp");
+    if signed {
+        check_signature(&state, &uri, &query)?;
+    }
+    let video = ready_video(&state, &hash_id).await?;
+    if !signed && video.visibility_for(None) != Visibility::Visible {
+        return Err(VideoApiError::NotFound);
+    }
+    let response = streaming::serve(
+        &state.media,
+        &video.hash_id,
+        MediaObject::SmallThumbnail,
+        "image/jpeg",
+        &headers,
+    )
+    .await?;
+    Ok(response)
+}
+
+fn check_signature(
+    state: &AppState,
+    uri: &Uri,
+    query: &HashMap<String, String>,
+) -> Result<(), VideoApiError> {
+    let field = |name: &str| query.get(name).map_or("", String::as_str);
+    links::verify(
+        &state.signer,
+        uri.path(),
+        field("exp"),
+        field("sig"),
+        state.clock.now(),
+    )
+    .map_err(|e| VideoApiError::Forbidden(e.to_string()))
+}
+
+async fn ready_video(state: &AppState, raw: &str) -> Result<Video, VideoApiError> {
+    let hash_id = HashId::parse(raw).map_err(|_| VideoApiError::NotFound)?;
+    let video = videos::find_video_by_hash(state.pool(), &hash_id).await?;
+    if video.state == ProcessingState::Ready {
+        Ok(video)
+    } else {
+        Err(VideoApiError::NotFound)
+    }
+}

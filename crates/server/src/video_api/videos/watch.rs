@@ -1,0 +1,55 @@
+//! `GET /video/watch/?user_id=…&hash_id=…`: one listed video and a signed, expiring link that
+//! streams it. Drafts, unfinished uploads and unknown ids are 404 for everyone; a private video
+//! is 403 for anyone but its owner (the seed documents that status).
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::ids::{HashId, UserId};
+use store::videos;
+
+use super::json::{VideoRecord, WatchVideoRecord};
+use crate::state::AppState;
+use crate::video_api::error::VideoApiError;
+use crate::video_api::extract::{MaybeCaller, QueryParams};
+use crate::video_api::links::Links;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/video/watch/", get(watch))
+}
+
+/// Get Watch Video Record
+#[utoipa::path(get, path = "/video/watch/", tag = "video",
+    params(("user_id" = String, Query), ("hash_id" = String, Query)),
+    responses(
+        (status = 200, description = "Successful Response", body = WatchVideoRecord),
+        (status = 403, description = "Forbidden: a private video of someone else"),
+        (status = 404, description = "Not Found"),
+        (status = 422, description = "Validation Error"),
+    ))]
+pub(crate) async fn watch(
+    State(state): State<AppState>,
+    caller: MaybeCaller,
+    headers: HeaderMap,
+    params: QueryParams,
+) -> Result<Json<WatchVideoRecord>, VideoApiError> {
+    let mut query = params.reader();
+    let user_id = query.required("user_id");
+    let hash_id = query.required("hash_id");
+    query.finish()?;
+    let user_id = UserId::parse(&user_id).map_err(|_| VideoApiError::NotFound)?;
+    let hash_id = HashId::parse(&hash_id).map_err(|_| VideoApiError::NotFound)?;
+    let video = videos::find_video_by_hash(state.pool(), &hash_id).await?;
+    if video.owner_public_id != user_id || !video.is_listed() {
+        return Err(VideoApiError::NotFound);
+    }
+    if video.is_private && !video.is_owned_by(caller.id()) {
+        return Err(VideoApiError::Forbidden("this video is private".into()));
+    }
+    let links = Links::for_request(&state, &headers);
+    Ok(Json(WatchVideoRecord {
+        watchable_url: links.watch(&video.hash_id),
+        video: VideoRecord::new(&video, &links),
+    }))
+}
