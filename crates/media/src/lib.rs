@@ -18,6 +18,8 @@
 //! - `builtin`: the pure-Rust pipeline and its frame choice; hands other files to ffmpeg.
 //! - `ffmpeg`: locating and running ffmpeg/ffprobe with timeouts.
 //! - `ffprobe`: ffprobe JSON → [`Probe`].
+//! - `synth`: makes labelled test videos without ffmpeg:
+//!   - `synth/font`: a 5×7 bitmap font for printable ASCII and label wrapping.
 
 mod avc;
 mod builtin;
@@ -28,6 +30,7 @@ mod h264_decode;
 mod isobmff;
 mod mp4_track;
 mod sniff;
+mod synth;
 mod thumbnail;
 
 use std::path::{Path, PathBuf};
