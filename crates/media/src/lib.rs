@@ -19,6 +19,7 @@
 //! - `ffmpeg`: locating and running ffmpeg/ffprobe with timeouts.
 //! - `ffprobe`: ffprobe JSON → [`Probe`].
 //! - `synth`: makes labelled test videos without ffmpeg:
+//!   - `synth/pattern`: the test picture, painted straight into YUV 4:2:0;
 //!   - `synth/font`: a 5×7 bitmap font for printable ASCII and label wrapping.
 
 mod avc;
