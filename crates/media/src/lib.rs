@@ -20,7 +20,8 @@
 //! - `ffprobe`: ffprobe JSON → [`Probe`].
 //! - `synth`: makes labelled test videos without ffmpeg:
 //!   - `synth/pattern`: the test picture, painted straight into YUV 4:2:0;
-//!   - `synth/font`: a 5×7 bitmap font for printable ASCII and label wrapping.
+//!   - `synth/font`: a 5×7 bitmap font for printable ASCII and label wrapping;
+//!   - `synth/mp4_writer`: a nested ISO-BMFF box writer and a faststart one-track MP4.
 
 mod avc;
 mod builtin;
