@@ -18,6 +18,12 @@
 //! - `builtin`: the pure-Rust pipeline and its frame choice; hands other files to ffmpeg.
 //! - `ffmpeg`: locating and running ffmpeg/ffprobe with timeouts.
 //! - `ffprobe`: ffprobe JSON → [`Probe`].
+//! - `synth`: makes labelled test videos ([`labelled_clip`]) without ffmpeg, for
+//!   `reelshare demo` and tests:
+//!   - `synth/pattern`: the test picture, painted straight into YUV 4:2:0;
+//!   - `synth/font`: a 5×7 bitmap font for printable ASCII and label wrapping;
+//!   - `synth/encode`: openh264 encoding to length-prefixed samples plus SPS/PPS;
+//!   - `synth/mp4_writer`: a nested ISO-BMFF box writer and a faststart one-track MP4.
 
 mod avc;
 mod builtin;
@@ -28,7 +34,10 @@ mod h264_decode;
 mod isobmff;
 mod mp4_track;
 mod sniff;
+mod synth;
 mod thumbnail;
+
+pub use synth::{ClipSpec, SynthError, labelled_clip};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
