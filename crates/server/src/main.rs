@@ -73,13 +73,10 @@ enum Command {
         /// Spread the watches over this many past days (within the open period).
         #[arg(long, default_value_t = 7)]
         days: u32,
-        /// Directory holding clip-a.mp4, clip-b.mp4 and clip-c.mp4.
-        #[arg(
-            long,
-            env = "REELSHARE_SAMPLE_MEDIA",
-            default_value = "../shared/media"
-        )]
-        clips: PathBuf,
+        /// Use the sample clips clip-a.mp4, clip-b.mp4 and clip-c.mp4 from this directory
+        /// instead of making labelled test videos.
+        #[arg(long, env = "REELSHARE_SAMPLE_MEDIA")]
+        clips: Option<PathBuf>,
     },
 }
 
@@ -170,7 +167,11 @@ async fn main() -> anyhow::Result<()> {
                 clips,
             };
             let summary = server::demo::run(&state, &plan).await?;
-            println!("demo data created (every record is labelled demo): {summary:?}");
+            if summary == server::demo::DemoSummary::default() {
+                println!("this seed's demo is already complete: nothing new was made");
+            } else {
+                println!("demo data made (every record is labelled demo): {summary:?}");
+            }
             state.db.close().await;
             Ok(())
         }

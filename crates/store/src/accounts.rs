@@ -90,6 +90,16 @@ pub async fn find_account_by_public_id(
     row.into_account()
 }
 
+/// The account with this username, whether or not anyone can log in as it.
+pub async fn find_account_by_username(
+    pool: &AnyPool,
+    username: &str,
+) -> Result<Account, StoreError> {
+    let sql = select_accounts!("FROM accounts a WHERE a.username = $1");
+    let row: AccountRow = sqlx::query_as(sql).bind(username).fetch_one(pool).await?;
+    row.into_account()
+}
+
 /// The account with this username and its stored password hash, for logging in.
 pub async fn find_login(pool: &AnyPool, username: &str) -> Result<(Account, String), StoreError> {
     #[derive(FromRow)]

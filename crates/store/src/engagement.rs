@@ -197,6 +197,27 @@ pub async fn add_comment(
     row.into_comment()
 }
 
+/// Whether `account` commented `body` on `video` at `at` (so a re-run generator can tell a
+/// comment it already wrote).
+pub async fn has_comment(
+    pool: &AnyPool,
+    video: VideoId,
+    account: AccountId,
+    body: &str,
+    at: Timestamp,
+) -> Result<bool, StoreError> {
+    let found: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM comments          WHERE video_id = $1 AND account_id = $2 AND created_at = $3 AND body = $4",
+    )
+    .bind(video.get())
+    .bind(account.get())
+    .bind(at.as_micros())
+    .bind(body)
+    .fetch_optional(pool)
+    .await?;
+    Ok(found.is_some())
+}
+
 /// One page of a video's comments, newest first, starting below comment id `before`.
 pub async fn comments_page(
     pool: &AnyPool,

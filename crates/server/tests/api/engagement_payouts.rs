@@ -973,8 +973,8 @@ fn payout_recompute_can_rebuild_the_aggregates_first() {
     assert_eq!(out["videos"], json!([]));
 }
 
-/// `reelshare demo`'s data: every account and video says it is demo data, the videos are the
-/// shared clips through the real pipeline, the same seed gives the same engagement, and the
+/// `reelshare demo`'s data: every account and video says it is demo data, the videos are
+/// made-up labelled clips through the real pipeline, the same seed gives the same engagement, and the
 /// metrics come from the events (the aggregates agree with the event log).
 #[tokio::test]
 async fn the_demo_fills_an_instance_with_labelled_data_whose_metrics_come_from_events() {
@@ -985,10 +985,7 @@ async fn the_demo_fills_an_instance_with_labelled_data_whose_metrics_come_from_e
         viewers: 6,
         events: 400,
         days: 2,
-        clips: crate::helpers::clip_path("clip-a.mp4")
-            .parent()
-            .unwrap()
-            .to_path_buf(),
+        clips: None,
     };
     let app = spawn_app().await;
     let summary = server::demo::run(&app.state, &plan).await.unwrap();
@@ -1050,4 +1047,71 @@ async fn the_demo_fills_an_instance_with_labelled_data_whose_metrics_come_from_e
             summary.shares
         )
     );
+}
+
+/// What the demo left in the database: counted views, likes, comments, shares, videos and
+/// accounts.
+async fn demo_counts(app: &TestApp) -> [i64; 6] {
+    let mut counts = [0; 6];
+    for (count, sql) in counts.iter_mut().zip([
+        "SELECT COUNT(*) FROM view_events WHERE counted = 1",
+        "SELECT COUNT(*) FROM likes",
+        "SELECT COUNT(*) FROM comments",
+        "SELECT COUNT(*) FROM shares",
+        "SELECT COUNT(*) FROM videos",
+        "SELECT COUNT(*) FROM accounts",
+    ]) {
+        let (n,): (i64,) = sqlx::query_as(sql)
+            .fetch_one(app.state.pool())
+            .await
+            .unwrap();
+        *count = n;
+    }
+    counts
+}
+
+/// A demo cut off part-way (its future dropped at an arbitrary point) is finished by running
+/// it again, ending where an uninterrupted run ends; running a finished demo again adds
+/// nothing.
+#[tokio::test]
+async fn the_demo_can_be_run_again_to_finish_an_interrupted_run_and_then_adds_nothing() {
+    let plan = server::demo::DemoPlan {
+        seed: 11,
+        creators: 2,
+        videos_per_creator: 1,
+        viewers: 4,
+        events: 300,
+        days: 1,
+        clips: None,
+    };
+    let clean = spawn_app().await;
+    let whole = server::demo::run(&clean.state, &plan).await.unwrap();
+    let expected = demo_counts(&clean).await;
+    assert_eq!(expected[0], i64::from(whole.qualified_views));
+
+    let app = spawn_app().await;
+    // Cut off somewhere in the middle: while making videos or while writing engagement.
+    let cut = tokio::time::timeout(
+        std::time::Duration::from_millis(400),
+        server::demo::run(&app.state, &plan),
+    )
+    .await;
+    assert!(cut.is_err(), "the first run was meant to be cut off");
+    let rest = server::demo::run(&app.state, &plan).await.unwrap();
+    assert!(rest.watches <= 300);
+    assert_eq!(demo_counts(&app).await, expected);
+
+    let again = server::demo::run(&app.state, &plan).await.unwrap();
+    assert_eq!(
+        (
+            again.creators,
+            again.videos,
+            again.watches,
+            again.likes,
+            again.comments,
+            again.shares
+        ),
+        (0, 0, 0, 0, 0, 0)
+    );
+    assert_eq!(demo_counts(&app).await, expected);
 }
