@@ -1,5 +1,12 @@
 //! User-supplied text that has passed its rules. A value of these types is always valid: the
 //! only way in is `parse`, which trims and checks length (counted in characters, not bytes).
+//!
+//! Every piece of text people write (titles, descriptions, display names, comments, report
+//! reasons, moderators' notes, file names) follows one character rule, [`check_characters`]:
+//! no control characters (NUL among them: PostgreSQL refuses it in text), except line breaks
+//! and tabs where the text may span lines, and no invisible bidirectional controls (U+202A to
+//! U+202E, U+2066 to U+2069, U+200E, U+200F, U+061C), which make text display as something
+//! other than what it is (a file named `clip\u{202E}4pm.exe` shows as `clipexe.mp4`).
 
 use std::fmt;
 
@@ -11,8 +18,37 @@ pub enum TextError {
     TooLong { field: &'static str, max: usize },
     #[error("{field} contains control characters")]
     ControlCharacters { field: &'static str },
+    #[error("{field} contains invisible text direction characters")]
+    DirectionControls { field: &'static str },
     #[error("{field} must not contain path separators")]
     PathSeparator { field: &'static str },
+}
+
+/// Whether line breaks and tabs are allowed in a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    Single,
+    Multiple,
+}
+
+/// Invisible characters that change the direction text is displayed in.
+fn is_direction_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
+}
+
+/// The one character rule for text people write (see the module comment).
+pub fn check_characters(field: &'static str, text: &str, lines: Lines) -> Result<(), TextError> {
+    let allowed_control = |c: char| lines == Lines::Multiple && matches!(c, '\n' | '\t' | '\r');
+    if text.chars().any(|c| c.is_control() && !allowed_control(c)) {
+        return Err(TextError::ControlCharacters { field });
+    }
+    if text.chars().any(is_direction_control) {
+        return Err(TextError::DirectionControls { field });
+    }
+    Ok(())
 }
 
 /// A video title: trimmed, 1–150 characters, no control characters.
@@ -34,9 +70,7 @@ impl Title {
                 max: Self::MAX_CHARS,
             });
         }
-        if trimmed.chars().any(char::is_control) {
-            return Err(TextError::ControlCharacters { field });
-        }
+        check_characters(field, trimmed, Lines::Single)?;
         Ok(Self(trimmed.to_owned()))
     }
 
@@ -70,12 +104,7 @@ impl Description {
                 max: Self::MAX_CHARS,
             });
         }
-        if trimmed
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-        {
-            return Err(TextError::ControlCharacters { field });
-        }
+        check_characters(field, trimmed, Lines::Multiple)?;
         Ok(Self(trimmed.to_owned()))
     }
 
@@ -103,9 +132,7 @@ impl FileName {
                 max: Self::MAX_BYTES,
             });
         }
-        if raw.chars().any(char::is_control) {
-            return Err(TextError::ControlCharacters { field });
-        }
+        check_characters(field, raw, Lines::Single)?;
         if raw.contains(['/', '\\']) || raw == "." || raw == ".." {
             return Err(TextError::PathSeparator { field });
         }
@@ -119,7 +146,10 @@ impl FileName {
     pub fn sanitize(raw: &str) -> Self {
         let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
         let mut name = String::new();
-        for c in last.chars().filter(|c| !c.is_control()) {
+        for c in last
+            .chars()
+            .filter(|&c| !c.is_control() && !is_direction_control(c))
+        {
             if name.len() + c.len_utf8() > Self::MAX_BYTES {
                 break;
             }
@@ -155,9 +185,7 @@ impl DisplayName {
                 max: Self::MAX_CHARS,
             });
         }
-        if trimmed.chars().any(char::is_control) {
-            return Err(TextError::ControlCharacters { field });
-        }
+        check_characters(field, trimmed, Lines::Single)?;
         Ok(Self(trimmed.to_owned()))
     }
 
@@ -202,6 +230,38 @@ mod tests {
         let long = FileName::sanitize(&"ü".repeat(200));
         assert!(long.as_str().len() <= FileName::MAX_BYTES);
         assert_eq!(FileName::parse(long.as_str()).unwrap(), long);
+    }
+
+    #[test]
+    fn every_kind_of_text_refuses_nul_controls_and_direction_overrides() {
+        for bad in [
+            "a\u{0}b",
+            "a\u{1b}[31mb",
+            "abc\u{202E}4pm.exe",
+            "a\u{2066}b",
+            "a\u{200F}b",
+        ] {
+            assert!(Title::parse(bad).is_err(), "{bad:?}");
+            assert!(Description::parse(bad).is_err(), "{bad:?}");
+            assert!(DisplayName::parse(bad).is_err(), "{bad:?}");
+            assert!(FileName::parse(bad).is_err(), "{bad:?}");
+            assert!(
+                check_characters("comment", bad, Lines::Multiple).is_err(),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            Title::parse("clip\u{202E}4pm.exe"),
+            Err(TextError::DirectionControls { field: "title" })
+        );
+        assert!(check_characters("comment", "two\nlines\tand a tab", Lines::Multiple).is_ok());
+        assert!(check_characters("reason", "two\nlines", Lines::Single).is_err());
+        // Right-to-left text itself is welcome; only the invisible controls are not.
+        assert!(Title::parse("שלום עולם").is_ok());
+        assert_eq!(
+            FileName::sanitize("clip\u{202E}4pm.exe").as_str(),
+            "clip4pm.exe"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use domain::account::Account;
+use domain::text::{Lines, check_characters};
 use serde_json::Value;
 
 use super::error::{ValidationIssue, VideoApiError};
@@ -255,8 +256,9 @@ impl<'a> BodyReader<'a> {
         }
     }
 
-    /// A required string of 1 to `max_chars` characters after trimming, returned trimmed.
-    pub fn text(&mut self, name: &str, max_chars: usize) -> Option<String> {
+    /// A required string of 1 to `max_chars` characters after trimming, returned trimmed, that
+    /// follows the text rule (`domain::text::check_characters`).
+    pub fn text(&mut self, name: &'static str, max_chars: usize, lines: Lines) -> Option<String> {
         let text = self.required_string(name)?.trim();
         let loc = ["body", name];
         if text.is_empty() {
@@ -273,6 +275,11 @@ impl<'a> BodyReader<'a> {
                 format!("String should have at most {max_chars} characters"),
                 "string_too_long",
             ));
+            return None;
+        }
+        if let Err(e) = check_characters(name, text, lines) {
+            self.issues
+                .push(ValidationIssue::new(&loc, e.to_string(), "value_error"));
             return None;
         }
         Some(text.to_owned())
@@ -453,9 +460,9 @@ mod tests {
     fn body_text_is_trimmed_and_bounded_and_every_issue_is_kept() {
         let body = serde_json::json!({"a": "  hi ", "b": "   ", "c": "xxxx", "n": "1"});
         let mut reader = BodyReader::new(&body).unwrap();
-        assert_eq!(reader.text("a", 3).as_deref(), Some("hi"));
-        assert_eq!(reader.text("b", 3), None);
-        assert_eq!(reader.text("c", 3), None);
+        assert_eq!(reader.text("a", 3, Lines::Single).as_deref(), Some("hi"));
+        assert_eq!(reader.text("b", 3, Lines::Single), None);
+        assert_eq!(reader.text("c", 3, Lines::Single), None);
         assert_eq!(reader.number("n"), None);
         assert_eq!(reader.number("missing"), None);
         match reader.finish() {

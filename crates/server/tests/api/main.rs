@@ -5,6 +5,7 @@ mod creator_api;
 mod engagement;
 mod engagement_openapi;
 mod engagement_payouts;
+mod hardening_text;
 mod helpers;
 mod media_samples;
 mod postgres;

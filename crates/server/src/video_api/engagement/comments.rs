@@ -18,6 +18,7 @@ use crate::state::AppState;
 use crate::video_api::error::VideoApiError;
 use crate::video_api::extract::{Caller, JsonBody, MaybeCaller, QueryParams};
 use crate::video_api::lookup;
+use domain::text::Lines;
 
 pub const COMMENT_MAX_CHARS: usize = 2_000;
 const DEFAULT_PAGE: u32 = 20;
@@ -87,7 +88,7 @@ pub(crate) async fn add_comment(
     let video = lookup::engageable_video(&state, &hash_id, Some(&caller)).await?;
     let body = JsonBody::parse(headers.get(CONTENT_TYPE), &body)?;
     let mut reader = body.reader()?;
-    let text = reader.text("text", COMMENT_MAX_CHARS);
+    let text = reader.text("text", COMMENT_MAX_CHARS, Lines::Multiple);
     let text = reader.finish_with(text)?;
     let comment =
         engagement::add_comment(state.pool(), video.id, caller.id, &text, state.clock.now())

@@ -28,6 +28,7 @@ use crate::state::AppState;
 use crate::video_api::error::{ValidationIssue, VideoApiError};
 use crate::video_api::extract::{Caller, JsonBody};
 use crate::video_api::lookup;
+use domain::text::Lines;
 
 const REASON_MAX_CHARS: usize = 500;
 const NOTE_MAX_CHARS: usize = 1_000;
@@ -86,7 +87,7 @@ pub(crate) async fn report(
     let video = lookup::engageable_video(&state, &hash_id, Some(&caller)).await?;
     let body = JsonBody::parse(headers.get(CONTENT_TYPE), &body)?;
     let mut reader = body.reader()?;
-    let reason = reader.text("reason", REASON_MAX_CHARS);
+    let reason = reader.text("reason", REASON_MAX_CHARS, Lines::Multiple);
     let reason = reader.finish_with(reason)?;
     let outcome = moderation::report(
         state.pool(),
@@ -200,7 +201,7 @@ pub(crate) async fn decide(
             None
         }
     };
-    let note = reader.text("note", NOTE_MAX_CHARS);
+    let note = reader.text("note", NOTE_MAX_CHARS, Lines::Multiple);
     let (compliance, note) = reader.finish_with(compliance.zip(note))?;
     moderation::decide(
         state.pool(),

@@ -21,6 +21,7 @@ use crate::state::AppState;
 use crate::video_api::error::{ValidationIssue, VideoApiError};
 use crate::video_api::extract::{JsonBody, MaybeCaller, viewer_key};
 use crate::video_api::lookup;
+use domain::text::Lines;
 
 const SESSION_ID_MAX_CHARS: usize = 64;
 /// Durations are stored in whole milliseconds; a report may exceed the stored value by that.
@@ -86,7 +87,7 @@ pub(crate) async fn record_view(
     let viewer = viewer_key(caller.as_ref(), &headers)?;
     let body = JsonBody::parse(headers.get(CONTENT_TYPE), &body)?;
     let mut reader = body.reader()?;
-    let session_id = reader.text("session_id", SESSION_ID_MAX_CHARS);
+    let session_id = reader.text("session_id", SESSION_ID_MAX_CHARS, Lines::Single);
     let watched_seconds = reader.number("watched_seconds");
     let (session_id, watched_seconds) = reader.finish_with(session_id.zip(watched_seconds))?;
     let duration = video.duration_seconds.unwrap_or(0.0);
