@@ -254,16 +254,25 @@ mod tests {
 
     use super::*;
 
-    fn shared_clip_path(name: &str) -> std::path::PathBuf {
+    /// A committed fixture from `testdata/` (see its README.md).
+    fn fixture_path(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata")
+            .join(name)
+    }
+
+    /// The real phone clips, for the timing measurement only (not in the repository).
+    fn phone_clip_path(name: &str) -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../../shared/media")
             .join(name)
     }
 
-    fn clip_a() -> &'static [u8] {
+    /// H.264 High with B-frames, moov first (12 kB): the fixture closest to a phone clip.
+    fn clip() -> &'static [u8] {
         static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
         BYTES.get_or_init(|| {
-            let path = shared_clip_path("clip-a.mp4");
+            let path = fixture_path("h264-high-bframes.mp4");
             std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         })
     }
@@ -282,7 +291,7 @@ mod tests {
     /// A real clip with some bytes overwritten (mostly in the moov, where the parser looks)
     /// and possibly cut short.
     fn mutated_clip() -> impl Strategy<Value = Vec<u8>> {
-        let len = clip_a().len();
+        let len = clip().len();
         let moov_region = 0..12_000usize;
         (
             prop::collection::vec((moov_region, any::<u8>()), 0..24),
@@ -290,7 +299,7 @@ mod tests {
             prop::option::of(0..len),
         )
             .prop_map(|(moov_edits, anywhere_edits, cut)| {
-                let mut bytes = clip_a().to_vec();
+                let mut bytes = clip().to_vec();
                 for (at, value) in moov_edits.into_iter().chain(anywhere_edits) {
                     bytes[at] = value;
                 }
@@ -337,18 +346,18 @@ mod tests {
 
     #[test]
     fn the_unmodified_clip_probes() {
-        let probe = probe_bytes(clip_a()).unwrap().unwrap();
-        assert_eq!((probe.width, probe.height), (576, 1024));
+        let probe = probe_bytes(clip()).unwrap().unwrap();
+        assert_eq!((probe.width, probe.height), (360, 640));
     }
 
     #[test]
     fn exact_frame_mode_decodes_through_b_frames_to_the_one_third_mark() {
-        // clip-b: keyframes at 0 s and 10.4 s; duration/3 = 5.46 s is ~131 pictures after the
-        // first keyframe, so this decodes a long run of B-frames without flushing.
-        let outcome =
-            process_file(&shared_clip_path("clip-b.mp4"), FrameChoice::ExactFrame).unwrap();
+        // Keyframes every 2 s; duration/3 = 3.33 s is 40 pictures after the keyframe at 2 s,
+        // so this decodes a run of B-frames (3 in a row, pyramid) without flushing.
+        let path = fixture_path("h264-high-bframes.mp4");
+        let outcome = process_file(&path, FrameChoice::ExactFrame).unwrap();
         let BuiltinOutcome::Done(processed) = outcome else {
-            panic!("clip-b needs no ffmpeg")
+            panic!("H.264 needs no ffmpeg")
         };
         assert_eq!(processed.thumbnails.small.width, 112);
     }
@@ -360,7 +369,7 @@ mod tests {
     fn frame_choice_timing() {
         for clip in ["clip-a.mp4", "clip-b.mp4", "clip-c.mp4"] {
             for choice in [FrameChoice::NearestKeyframe, FrameChoice::ExactFrame] {
-                let path = shared_clip_path(clip);
+                let path = phone_clip_path(clip);
                 process_file(&path, choice).unwrap();
                 let started = Instant::now();
                 for _ in 0..5 {

@@ -135,13 +135,21 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn a_dropped_file_is_deleted() {
+    #[test]
+    fn a_dropped_file_is_deleted_and_stays_deleted_once_its_writer_has_finished() {
         let dir = tempfile::tempdir().unwrap();
-        let mut staged = StagedFile::create_in(dir.path()).await.unwrap();
-        staged.write(Bytes::from_static(b"partial")).await.unwrap();
-        drop(staged);
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let files = || std::fs::read_dir(dir.path()).unwrap().count();
+        // A runtime of the test's own: dropping it waits for its blocking threads, so the
+        // writer thread has certainly finished (flushed and synced) when it returns, without
+        // guessing how long that takes.
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let mut staged = StagedFile::create_in(dir.path()).await.unwrap();
+            staged.write(Bytes::from_static(b"partial")).await.unwrap();
+            drop(staged);
+            assert_eq!(files(), 0, "deleted as soon as it is dropped");
+        });
+        drop(runtime);
+        assert_eq!(files(), 0, "the finished writer did not bring it back");
     }
 }

@@ -1,20 +1,35 @@
-//! Shared helpers: where the sample clips live, pipelines with and without ffmpeg, and the
-//! checks that a thumbnail is a real picture (decodes, not flat, not green).
+//! Shared helpers: where the committed fixtures and the (optional) real phone clips live,
+//! pipelines with and without ffmpeg, and the checks that a thumbnail is a real picture
+//! (decodes, not flat, not green).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use media::{FfmpegMode, Jpeg, MediaConfig, Pipeline};
 
-/// The shared sample clips: `shared/media/` beside the repository, or `REELSHARE_SAMPLE_MEDIA`.
-pub fn clip(name: &str) -> PathBuf {
+/// A committed fixture from `testdata/` at the repository root (see its README.md).
+pub fn fixture(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(name);
+    assert!(
+        path.is_file(),
+        "fixture {} is missing (testdata/make.sh makes it)",
+        path.display()
+    );
+    path
+}
+
+/// One of the real phone clips: `shared/media/` beside the repository, or
+/// `REELSHARE_SAMPLE_MEDIA`. Not part of the repository, so only `#[ignore]`d tests use it.
+pub fn phone_clip(name: &str) -> PathBuf {
     let dir = std::env::var_os("REELSHARE_SAMPLE_MEDIA")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/media"));
     let path = dir.join(name);
     assert!(
         path.is_file(),
-        "sample clip {} is missing (set REELSHARE_SAMPLE_MEDIA)",
+        "phone clip {} is missing (set REELSHARE_SAMPLE_MEDIA)",
         path.display()
     );
     path

@@ -1,6 +1,7 @@
-//! Integration tests of `media::Pipeline` against real files: the shared phone clips, files
-//! that must be refused, clips made by `media::labelled_clip`, and (ignored unless ffmpeg is
-//! installed: `cargo test -p media -- --include-ignored`) media generated with
+//! Integration tests of `media::Pipeline` against real files: the committed fixtures in
+//! `testdata/`, files that must be refused, clips made by `media::labelled_clip`, and (ignored
+//! by default: `cargo test -p media -- --include-ignored`) the real phone clips in
+//! `../shared/media` and media generated with
 //! `ffmpeg -f lavfi` for the ffmpeg fallback.
 
 mod builtin;

@@ -9,7 +9,7 @@ use domain::video::Timestamp;
 use serde_json::{Value, json};
 use server::clock::Clock;
 
-use crate::helpers::{TestApp, TestUser, spawn_app};
+use crate::helpers::{CLIP, CLIP_SECONDS, TestApp, TestUser, spawn_app};
 
 /// Request helpers for these endpoints.
 impl TestApp {
@@ -151,12 +151,10 @@ fn token(user: &TestUser) -> Option<&str> {
     Some(user.token.as_str())
 }
 
-const CLIP_A_SECONDS: f64 = 9.767;
-
 #[tokio::test]
 async fn a_watch_of_three_seconds_counts_and_a_shorter_one_is_logged_but_not_counted() {
     let app = spawn_app().await;
-    let id = app.upload_clip("clip-a.mp4", "Sunset over the bay").await;
+    let id = app.upload_clip(CLIP, "Sunset over the bay").await;
     let hash = app.hash_of(id).await;
 
     let (status, body) = app.watch(&hash, "viewer-1", "s1", 2.5).await;
@@ -175,7 +173,7 @@ async fn a_watch_of_three_seconds_counts_and_a_shorter_one_is_logged_but_not_cou
 #[tokio::test]
 async fn one_viewer_counts_once_per_thirty_minutes_and_at_most_five_times_a_utc_day() {
     let app = spawn_app().await;
-    let id = app.upload_clip("clip-a.mp4", "Sunset over the bay").await;
+    let id = app.upload_clip(CLIP, "Sunset over the bay").await;
     let hash = app.hash_of(id).await;
     // Start right after a UTC midnight so the whole script stays within one day.
     let now = app.clock_now();
@@ -216,7 +214,7 @@ async fn one_viewer_counts_once_per_thirty_minutes_and_at_most_five_times_a_utc_
 #[tokio::test]
 async fn repeating_a_session_id_returns_the_first_outcome_and_changes_nothing() {
     let app = spawn_app().await;
-    let id = app.upload_clip("clip-a.mp4", "Sunset over the bay").await;
+    let id = app.upload_clip(CLIP, "Sunset over the bay").await;
     let hash = app.hash_of(id).await;
     let first = app.watch(&hash, "v", "session-1", 4.0).await;
     assert_eq!(first.0, 201);
@@ -226,13 +224,13 @@ async fn repeating_a_session_id_returns_the_first_outcome_and_changes_nothing() 
     assert_eq!(again.1, first.1);
     let data = app.video_data(id).await;
     assert_eq!(data["views"], 1);
-    assert!((data["watch_completion"].as_f64().unwrap() - 4.0 / CLIP_A_SECONDS).abs() < 1e-3);
+    assert!((data["watch_completion"].as_f64().unwrap() - 4.0 / CLIP_SECONDS).abs() < 1e-3);
 }
 
 #[tokio::test]
 async fn malformed_watch_reports_are_refused_with_422_and_record_nothing() {
     let app = spawn_app().await;
-    let id = app.upload_clip("clip-a.mp4", "Sunset over the bay").await;
+    let id = app.upload_clip(CLIP, "Sunset over the bay").await;
     let hash = app.hash_of(id).await;
     let path = format!("/video/{hash}/views");
     let post = |viewer: Option<&'static str>, body: Value| {
@@ -322,7 +320,7 @@ async fn malformed_watch_reports_are_refused_with_422_and_record_nothing() {
 async fn metrics_in_get_video_data_match_hand_computed_values_after_a_scripted_day() {
     let app = spawn_app().await;
     let id = app
-        .upload_clip("clip-a.mp4", "Sunset over the bay at golden hour")
+        .upload_clip(CLIP, "Sunset over the bay at golden hour")
         .await;
     let hash = app.hash_of(id).await;
     let users = [
@@ -337,7 +335,7 @@ async fn metrics_in_get_video_data_match_hand_computed_values_after_a_scripted_d
         .unwrap()
         .duration_seconds
         .unwrap();
-    assert!((d - CLIP_A_SECONDS).abs() < 0.05);
+    assert!((d - CLIP_SECONDS).abs() < 0.05);
     let watch_as = |user: &TestUser, session: &str, seconds: f64| {
         let app = &app;
         let token = user.token.clone();
@@ -437,7 +435,7 @@ async fn metrics_in_get_video_data_match_hand_computed_values_after_a_scripted_d
 #[tokio::test]
 async fn likes_are_one_per_user_and_creator_data_counts_likes_and_follows() {
     let app = spawn_app().await;
-    let id = app.upload_clip("clip-a.mp4", "Sunset").await;
+    let id = app.upload_clip(CLIP, "Sunset").await;
     let hash = app.hash_of(id).await;
     let ana = app.create_user("ana").await;
     let ben = app.create_user("ben").await;
@@ -530,7 +528,7 @@ async fn likes_are_one_per_user_and_creator_data_counts_likes_and_follows() {
 #[tokio::test]
 async fn comments_are_bounded_and_paged_newest_first() {
     let app = spawn_app().await;
-    let id = app.upload_clip("clip-a.mp4", "Sunset").await;
+    let id = app.upload_clip(CLIP, "Sunset").await;
     let hash = app.hash_of(id).await;
     let ana = app.create_user("ana").await;
     let path = format!("/video/{hash}/comments");
@@ -610,7 +608,7 @@ async fn comments_are_bounded_and_paged_newest_first() {
 #[tokio::test]
 async fn a_users_shares_of_a_video_count_once_per_utc_day() {
     let app = spawn_app().await;
-    let id = app.upload_clip("clip-a.mp4", "Sunset").await;
+    let id = app.upload_clip(CLIP, "Sunset").await;
     let hash = app.hash_of(id).await;
     let ana = app.create_lasting_user("ana").await;
     let path = format!("/video/{hash}/shares");
@@ -726,7 +724,7 @@ async fn drafts_private_videos_and_unknown_ids_cannot_be_engaged_with() {
 #[tokio::test]
 async fn writes_keep_period_and_daily_aggregates_beside_the_all_time_ones() {
     let app = spawn_app().await;
-    let id = app.upload_clip("clip-a.mp4", "Sunset").await;
+    let id = app.upload_clip(CLIP, "Sunset").await;
     let hash = app.hash_of(id).await;
     app.watch(&hash, "v1", "s", 5.0).await;
     app.watch(&hash, "v2", "s", 5.0).await;

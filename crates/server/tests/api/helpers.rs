@@ -26,16 +26,38 @@ impl Drop for TestApp {
     }
 }
 
-/// A shared sample clip, as bytes.
-pub fn clip(name: &str) -> Vec<u8> {
-    std::fs::read(clip_path(name)).expect("the shared sample clips are in ../shared/media")
+/// The fixture most tests upload: H.264 High with B-frames and AAC, 360×640, 10 s at 30 fps,
+/// moov first; the closest of the fixtures to a phone clip (`testdata/README.md`).
+pub const CLIP: &str = "h264-high-bframes.mp4";
+/// Its duration in seconds.
+pub const CLIP_SECONDS: f64 = 10.0;
+
+/// A committed fixture from `testdata/` at the repository root, as bytes.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "fixture {}: {e} (testdata/make.sh makes it)",
+            path.display()
+        )
+    })
 }
 
-pub fn clip_path(name: &str) -> PathBuf {
+/// The directory of the real phone clips (`clip-a.mp4`, …): `shared/media/` beside the
+/// repository, or `REELSHARE_SAMPLE_MEDIA`. Not part of the repository, so only `#[ignore]`d
+/// tests use it.
+pub fn phone_clip_dir() -> PathBuf {
     let dir = std::env::var_os("REELSHARE_SAMPLE_MEDIA")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/media"));
-    dir.join(name)
+    assert!(
+        dir.join("clip-a.mp4").is_file(),
+        "the phone clips are not in {} (set REELSHARE_SAMPLE_MEDIA)",
+        dir.display()
+    );
+    dir
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -144,9 +166,11 @@ impl TestApp {
         .await
     }
 
-    /// Uploads a shared clip as creator 1 and returns its `video_id`.
-    pub async fn upload_clip(&self, clip_name: &str, title: &str) -> i64 {
-        let response = self.upload_video(title, clip_name, clip(clip_name)).await;
+    /// Uploads a fixture as creator 1 and returns its `video_id`.
+    pub async fn upload_clip(&self, fixture_name: &str, title: &str) -> i64 {
+        let response = self
+            .upload_video(title, fixture_name, fixture(fixture_name))
+            .await;
         assert_eq!(response.status(), 201, "{:?}", response.text().await);
         let body: serde_json::Value = response.json().await.unwrap();
         body["video_id"].as_i64().unwrap()

@@ -1,13 +1,13 @@
 //! The Creator API flow against PostgreSQL (`DATABASE_URL`); CI runs these.
 
-use crate::helpers::spawn_app_on_postgres;
+use crate::helpers::{CLIP, spawn_app_on_postgres};
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL (DATABASE_URL)"]
 async fn the_creator_flow_works_on_postgresql() {
     let app = spawn_app_on_postgres(|_| {}).await;
-    assert_eq!(app.upload_clip("clip-a.mp4", "on postgres").await, 1);
-    assert_eq!(app.upload_clip("clip-c.mp4", "second").await, 2);
+    assert_eq!(app.upload_clip(CLIP, "on postgres").await, 1);
+    assert_eq!(app.upload_clip("h264-baseline.mp4", "second").await, 2);
     let all: serde_json::Value = app
         .get("/get-all-videos-data?creator_id=1")
         .await

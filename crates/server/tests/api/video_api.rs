@@ -1,9 +1,10 @@
-//! The Video API end to end with a real clip: signed upload → processing → draft → listing →
-//! explore → watch → stream → delete, and every refusal the issue lists for these operations.
+//! The Video API end to end with a real H.264 file (a `testdata/` fixture): signed upload →
+//! processing → draft → listing → explore → watch → stream → delete, and every refusal the
+//! issue lists for these operations.
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, clip, spawn_app, spawn_app_with};
+use crate::helpers::{CLIP, TestApp, fixture, spawn_app, spawn_app_with};
 use crate::video_api_support::*;
 
 /// An app whose jobs run only when the test says so ([`run_jobs`]).
@@ -22,9 +23,9 @@ async fn an_upload_goes_from_processing_to_draft_to_listed_to_watched_to_deleted
     let app = app_without_workers().await;
     let alice = app.create_user("alice").await;
     let token = alice.token.as_str();
-    let original = clip("clip-a.mp4");
+    let original = fixture(CLIP);
 
-    let hash_id = upload(&app, token, "clip-a.mp4", "video/mp4", original.clone()).await;
+    let hash_id = upload(&app, token, CLIP, "video/mp4", original.clone()).await;
 
     // Processing: listed as unprocessed with a null reason; cannot be deleted yet.
     let my = my_videos(&app, token).await;
@@ -32,7 +33,7 @@ async fn an_upload_goes_from_processing_to_draft_to_listed_to_watched_to_deleted
     let unprocessed = &my["unprocessed_videos"][0];
     assert_eq!(unprocessed["hash_id"], hash_id.as_str());
     assert_eq!(unprocessed["user_id"], alice.account.public_id.as_str());
-    assert_eq!(unprocessed["file_name"], "clip-a.mp4");
+    assert_eq!(unprocessed["file_name"], CLIP);
     assert_eq!(unprocessed["failure_reason"], Value::Null);
     assert!(unprocessed["upload_time"].as_str().unwrap().ends_with('Z'));
     let too_early = delete(&app, &format!("/video/my/{hash_id}"), Some(token)).await;
@@ -47,7 +48,7 @@ async fn an_upload_goes_from_processing_to_draft_to_listed_to_watched_to_deleted
     let mut expected_keys: Vec<String> = VIDEO_FIELDS.iter().map(|k| k.to_string()).collect();
     expected_keys.sort();
     assert_eq!(keys(draft), expected_keys);
-    assert_eq!(draft["title"], "clip-a.mp4");
+    assert_eq!(draft["title"], CLIP);
     assert_eq!(draft["listing_time"], Value::Null);
     assert_eq!(draft["size_in_bytes"], original.len());
     assert_eq!(draft["video_type"], "video/mp4");
@@ -288,7 +289,7 @@ async fn a_form_post_is_verified_before_any_byte_is_kept() {
     let app = app_without_workers().await;
     let user = app.create_user("frank").await;
     let form = instructions(&app, &user.token, "video/mp4", "clip.mp4").await;
-    let bytes = || clip("clip-b.mp4");
+    let bytes = || fixture("h264-main.mp4");
     let signature = form["signatures"]["signature"].as_str().unwrap().to_owned();
     let mut tampered = signature.clone().into_bytes();
     tampered[0] = if tampered[0] == b'A' { b'B' } else { b'A' };
@@ -341,7 +342,7 @@ async fn a_form_post_is_verified_before_any_byte_is_kept() {
     run_jobs(&app).await;
     let hash_id = form["signatures"]["key"].as_str().unwrap();
     let video = my_video(&app, &user.token, hash_id).await.unwrap();
-    assert_eq!(video["size_in_bytes"], clip("clip-b.mp4").len());
+    assert_eq!(video["size_in_bytes"], fixture("h264-main.mp4").len());
 
     // An expired form is refused.
     let late = instructions(&app, &user.token, "video/mp4", "late.mp4").await;
@@ -353,9 +354,9 @@ async fn a_form_post_is_verified_before_any_byte_is_kept() {
 
 #[tokio::test]
 async fn an_upload_over_the_size_limit_is_refused_and_recorded_as_failed() {
-    let original = clip("clip-a.mp4");
+    let original = fixture(CLIP);
     // Declared too large (refused before reading the file), and just over (while streaming).
-    for limit in [100_000, original.len() as u64 - 10] {
+    for limit in [original.len() as u64 / 4, original.len() as u64 - 10] {
         let app = spawn_app_with(|settings| {
             settings.processing_workers = 0;
             settings.max_upload_bytes = limit;

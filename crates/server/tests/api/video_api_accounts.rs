@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, clip, spawn_app, spawn_app_with};
+use crate::helpers::{CLIP, TestApp, fixture, spawn_app, spawn_app_with};
 use crate::video_api_support::*;
 
 async fn post_json(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
@@ -255,7 +255,7 @@ async fn creator_uploads_with_a_token_must_be_for_the_callers_own_creator_id() {
             .text("title", "mine")
             .part(
                 "file",
-                reqwest::multipart::Part::bytes(clip("clip-a.mp4")).file_name("a.mp4"),
+                reqwest::multipart::Part::bytes(fixture(CLIP)).file_name("a.mp4"),
             )
     };
     let post = |form, token: Option<&str>| {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use domain::ids::HashId;
 use serde_json::json;
 
-use crate::helpers::{TestApp, clip, spawn_app, spawn_app_on_postgres, spawn_app_with};
+use crate::helpers::{CLIP, TestApp, fixture, spawn_app, spawn_app_on_postgres, spawn_app_with};
 use crate::video_api_support::*;
 
 async fn video_id(app: &TestApp, hash_id: &str) -> domain::ids::VideoId {
@@ -36,14 +36,7 @@ fn past_the_lease(app: &TestApp) -> Duration {
 async fn the_in_process_workers_process_an_upload_promptly() {
     let app = spawn_app().await;
     let user = app.create_user("olga").await;
-    let hash_id = upload(
-        &app,
-        &user.token,
-        "clip-a.mp4",
-        "video/mp4",
-        clip("clip-a.mp4"),
-    )
-    .await;
+    let hash_id = upload(&app, &user.token, CLIP, "video/mp4", fixture(CLIP)).await;
     let video = wait_until_done(&app, &user.token, &hash_id)
         .await
         .expect("processed");
@@ -61,9 +54,9 @@ async fn a_queued_upload_is_processed_after_a_restart() {
     let hash_id = upload(
         &app,
         &user.token,
-        "clip-b.mp4",
+        "h264-main.mp4",
         "video/mp4",
-        clip("clip-b.mp4"),
+        fixture("h264-main.mp4"),
     )
     .await;
     let app = app
@@ -77,14 +70,7 @@ async fn a_queued_upload_is_processed_after_a_restart() {
 async fn a_job_held_by_a_worker_that_died_is_finished_after_a_restart() {
     let app = spawn_app_with(|settings| settings.processing_workers = 0).await;
     let user = app.create_user("quinn").await;
-    let hash_id = upload(
-        &app,
-        &user.token,
-        "clip-a.mp4",
-        "video/mp4",
-        clip("clip-a.mp4"),
-    )
-    .await;
+    let hash_id = upload(&app, &user.token, CLIP, "video/mp4", fixture(CLIP)).await;
     let held = claim_and_abandon(&app).await;
     assert_eq!(held.attempts, 1);
 
@@ -116,9 +102,9 @@ async fn a_job_stuck_past_its_timeout_fails_with_an_internal_error_and_keeps_no_
     let hash_id = upload(
         &app,
         &user.token,
-        "clip-c.mp4",
+        "h264-baseline.mp4",
         "video/mp4",
-        clip("clip-c.mp4"),
+        fixture("h264-baseline.mp4"),
     )
     .await;
     for _ in 0..server::upload::worker::MAX_ATTEMPTS {
@@ -150,14 +136,7 @@ async fn a_job_stuck_past_its_timeout_fails_with_an_internal_error_and_keeps_no_
 async fn the_video_api_flow_and_its_queue_work_on_postgresql() {
     let app = spawn_app_on_postgres(|settings| settings.processing_workers = 0).await;
     let user = app.create_user("sam").await;
-    let hash_id = upload(
-        &app,
-        &user.token,
-        "clip-a.mp4",
-        "video/mp4",
-        clip("clip-a.mp4"),
-    )
-    .await;
+    let hash_id = upload(&app, &user.token, CLIP, "video/mp4", fixture(CLIP)).await;
     let bad = upload(
         &app,
         &user.token,
@@ -211,9 +190,9 @@ async fn an_api_node_without_workers_leaves_uploads_to_a_separate_worker() {
     let hash_id = upload(
         &app,
         &user.token,
-        "clip-c.mp4",
+        "h264-baseline.mp4",
         "video/mp4",
-        clip("clip-c.mp4"),
+        fixture("h264-baseline.mp4"),
     )
     .await;
     server::upload::worker::wake();

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, clip, spawn_app_with};
+use crate::helpers::{CLIP, TestApp, TestUser, fixture, spawn_app_with};
 use crate::video_api_support::*;
 
 struct Hidden {
@@ -13,9 +13,16 @@ struct Hidden {
     hash_id: String,
 }
 
-/// Video API upload of a real clip, processed; listed (and made private) when asked.
+/// Video API upload of a fixture, processed; listed (and made private) when asked.
 async fn processed_clip(app: &TestApp, token: &str, listed: bool, private: bool) -> String {
-    let hash_id = upload(app, token, "clip-c.mp4", "video/mp4", clip("clip-c.mp4")).await;
+    let hash_id = upload(
+        app,
+        token,
+        "h264-baseline.mp4",
+        "video/mp4",
+        fixture("h264-baseline.mp4"),
+    )
+    .await;
     run_jobs(app).await;
     if listed {
         publish(app, token, &hash_id, "shown").await;
@@ -77,7 +84,7 @@ async fn private_videos_drafts_and_unfinished_uploads_are_visible_to_their_owner
     let private = processed_clip(&app, a, true, true).await;
     let draft = processed_clip(&app, a, false, false).await;
     let private_draft = processed_clip(&app, a, false, true).await;
-    let processing = upload(&app, a, "later.mp4", "video/mp4", clip("clip-a.mp4")).await;
+    let processing = upload(&app, a, "later.mp4", "video/mp4", fixture(CLIP)).await;
     let failed = upload(&app, a, "bad.mp4", "video/mp4", b"not a video".repeat(50)).await;
     let processing_id = video_id(&app, &processing).await;
     let failed_id = video_id(&app, &failed).await;
