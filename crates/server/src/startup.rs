@@ -51,6 +51,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         views,
         video_cache,
         workers: Arc::default(),
+        thumbnail_uris: Arc::default(),
     })
 }
 

@@ -11,6 +11,7 @@ use store::{Database, MediaStore, StoreError};
 use crate::clock::Clock;
 use crate::engagement::video_cache::VideoCache;
 use crate::engagement::view_writer::ViewWriter;
+use crate::http::data_uris::DataUriCache;
 use crate::http::signing::Signer;
 use crate::payout::projection::Projection;
 use crate::settings::Settings;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub video_cache: Arc<VideoCache>,
     /// What this process's processing workers are doing.
     pub workers: Arc<WorkerActivity>,
+    /// Large thumbnails as data URIs, for `/get-all-videos-thumbnails`.
+    pub thumbnail_uris: Arc<DataUriCache>,
 }
 
 impl AppState {

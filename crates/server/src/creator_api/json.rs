@@ -115,4 +115,8 @@ pub struct Thumbnail {
 pub struct ThumbnailList {
     pub images: Vec<Thumbnail>,
     pub ok: bool,
+    /// Only when the client asked for a page (`limit`): where the next one starts (`after`),
+    /// or null on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<Option<i64>>,
 }

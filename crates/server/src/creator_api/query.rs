@@ -38,6 +38,14 @@ impl Params {
     pub fn creator_id(&self) -> Result<AccountId, CreatorApiError> {
         self.positive_integer("creator_id").map(AccountId::new)
     }
+
+    /// An optional positive integer: absent is `None`, anything but a positive integer a 400.
+    pub fn optional_positive_integer(&self, name: &str) -> Result<Option<i64>, CreatorApiError> {
+        self.0
+            .get(name)
+            .map(|raw| parse_positive_integer(name, raw))
+            .transpose()
+    }
 }
 
 pub fn parse_positive_integer(name: &str, raw: &str) -> Result<i64, CreatorApiError> {

@@ -9,8 +9,6 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use domain::ids::{AccountId, VideoId};
 use domain::video::{Video, Visibility};
 use store::media_store::MediaObject;
@@ -138,22 +136,50 @@ async fn get_all_videos_data(
     Ok(Json(rows))
 }
 
+/// Thumbnails one response returns at most: without `limit`, the original's whole list, up to
+/// this; with it, pages of at most this many.
+pub const MAX_THUMBNAILS_PER_RESPONSE: i64 = 100;
+
+/// A creator's thumbnails, oldest video first, as the original answered (`{"images", "ok"}`).
+/// Optional paging: `limit` (1 to 100) thumbnails of videos after video id `after`; then the
+/// answer also has `next_after` (null on the last page). Without `limit` it is the original's
+/// whole list, cut at 100 thumbnails.
 async fn get_all_videos_thumbnails(
     State(state): State<AppState>,
     params: Params,
     headers: HeaderMap,
 ) -> Result<Json<ThumbnailList>, CreatorApiError> {
+    let limit = params.optional_positive_integer("limit")?;
+    if limit.is_some_and(|n| n > MAX_THUMBNAILS_PER_RESPONSE) {
+        return Err(CreatorApiError::BadRequest(format!(
+            "limit must be at most {MAX_THUMBNAILS_PER_RESPONSE}"
+        )));
+    }
+    let after = params.optional_positive_integer("after")?.unwrap_or(0);
+    let page_size = limit.unwrap_or(MAX_THUMBNAILS_PER_RESPONSE) as usize;
+    let mut visible = visible_videos_of(&state, &params, &headers)
+        .await?
+        .into_iter()
+        .filter(|video| video.id.get() > after)
+        .peekable();
     let mut images = Vec::new();
-    for video in visible_videos_of(&state, &params, &headers).await? {
+    while images.len() < page_size
+        && let Some(video) = visible.next()
+    {
         let jpeg = state
             .media
-            .get_bytes(&video.hash_id, MediaObject::LargeThumbnail)
-            .await?;
+            .get_bytes(&video.hash_id, MediaObject::LargeThumbnail);
+        let data_uri = state.thumbnail_uris.jpeg(&video.hash_id, jpeg).await?;
         images.push(Thumbnail {
             content_type: "image/jpeg",
-            data_uri: format!("data:image/jpeg;base64,{}", STANDARD.encode(&jpeg)),
+            data_uri: data_uri.to_string(),
             video_id: video.id.get(),
         });
     }
-    Ok(Json(ThumbnailList { images, ok: true }))
+    let next_after = limit.map(|_| visible.peek().and(images.last().map(|last| last.video_id)));
+    Ok(Json(ThumbnailList {
+        images,
+        ok: true,
+        next_after,
+    }))
 }

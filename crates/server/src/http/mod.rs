@@ -8,9 +8,11 @@
 //! - [`signing`]: HMAC-signed links.
 //! - [`streaming`]: serving stored bytes with ranges and ETags.
 //! - [`timefmt`]: timestamps on the wire.
+//! - [`data_uris`]: thumbnails kept as ready-made data URIs.
 
 pub mod app;
 pub mod auth;
+pub mod data_uris;
 pub mod openapi;
 pub mod signing;
 pub mod streaming;

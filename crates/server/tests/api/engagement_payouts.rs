@@ -1115,3 +1115,29 @@ async fn the_demo_can_be_run_again_to_finish_an_interrupted_run_and_then_adds_no
     );
     assert_eq!(demo_counts(&app).await, expected);
 }
+
+/// `reelshare demo --clips DIR`: the real phone clips instead of made-up videos.
+#[tokio::test]
+#[ignore = "needs ../shared/media"]
+async fn the_demo_can_use_sample_clips_from_a_directory() {
+    let plan = server::demo::DemoPlan {
+        seed: 5,
+        creators: 1,
+        videos_per_creator: 3,
+        viewers: 2,
+        events: 50,
+        days: 1,
+        clips: Some(crate::helpers::phone_clip_dir()),
+    };
+    let app = spawn_app().await;
+    let summary = server::demo::run(&app.state, &plan).await.unwrap();
+    assert_eq!(
+        (summary.creators, summary.videos, summary.watches),
+        (1, 3, 50)
+    );
+    let sizes: Vec<(i64, i64)> = sqlx::query_as("SELECT width, height FROM videos")
+        .fetch_all(app.state.pool())
+        .await
+        .unwrap();
+    assert_eq!(sizes, vec![(576, 1024); 3]);
+}

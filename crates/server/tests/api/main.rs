@@ -2,6 +2,7 @@
 //! its own database and media directory and speaks HTTP to it.
 
 mod creator_api;
+mod creator_api_thumbnails;
 mod engagement;
 mod engagement_openapi;
 mod engagement_payouts;
