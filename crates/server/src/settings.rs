@@ -56,6 +56,10 @@ pub struct RawSettings {
     /// In-process processing workers; 0 makes an API-only node (run `reelshare worker`).
     pub processing_workers: usize,
     pub job_timeout_seconds: u64,
+    /// Uploads processed at once in this process (0: the machine's cores).
+    pub processing_concurrency: usize,
+    /// Creator API uploads that may wait for a processing slot; past it, 503.
+    pub processing_queue: usize,
     /// Media with no video row older than this is deleted at start-up (left by a crash).
     pub orphan_grace_seconds: u64,
     /// Base of the absolute links reelshare hands out (upload form, watch links), e.g.
@@ -94,6 +98,8 @@ impl Default for RawSettings {
             report_threshold: 3,
             processing_workers: 2,
             job_timeout_seconds: 600,
+            processing_concurrency: 0,
+            processing_queue: 8,
             orphan_grace_seconds: 3600,
             public_url: String::new(),
         }
@@ -126,6 +132,9 @@ pub struct Settings {
     pub report_threshold: u32,
     pub processing_workers: usize,
     pub job_timeout: Duration,
+    /// Uploads processed at once in this process.
+    pub processing_concurrency: usize,
+    pub processing_queue: usize,
     pub orphan_grace: Duration,
     /// Without a trailing `/`; `None`: from the request's `Host` header.
     pub public_url: Option<String>,
@@ -281,6 +290,11 @@ impl Settings {
             report_threshold: raw.report_threshold.max(1),
             processing_workers: raw.processing_workers,
             job_timeout: Duration::from_secs(raw.job_timeout_seconds.max(1)),
+            processing_concurrency: match raw.processing_concurrency {
+                0 => std::thread::available_parallelism().map_or(2, usize::from),
+                n => n,
+            },
+            processing_queue: raw.processing_queue,
             orphan_grace: Duration::from_secs(raw.orphan_grace_seconds),
             public_url: public_url(&raw.public_url)?,
         })

@@ -19,6 +19,7 @@ use crate::http::signing::Signer;
 use crate::payout::projection::Projection;
 use crate::settings::Settings;
 use crate::state::AppState;
+use crate::upload::processing::ProcessingPool;
 use crate::upload::publishing::new_user_id;
 
 /// Builds the application state for `settings` with the given clock.
@@ -40,6 +41,10 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
     let pipeline = media::Pipeline::new(settings.media.clone());
     let views = ViewWriter::start(db.pool().clone());
     let video_cache = Arc::new(VideoCache::new(Arc::clone(&clock)));
+    let processing = Arc::new(ProcessingPool::new(
+        settings.processing_concurrency,
+        settings.processing_queue,
+    ));
     Ok(AppState {
         db,
         media,
@@ -52,6 +57,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         video_cache,
         workers: Arc::default(),
         thumbnail_uris: Arc::default(),
+        processing,
     })
 }
 

@@ -15,6 +15,7 @@ use crate::http::data_uris::DataUriCache;
 use crate::http::signing::Signer;
 use crate::payout::projection::Projection;
 use crate::settings::Settings;
+use crate::upload::processing::ProcessingPool;
 use crate::upload::worker::WorkerActivity;
 
 #[derive(Clone)]
@@ -32,6 +33,8 @@ pub struct AppState {
     pub video_cache: Arc<VideoCache>,
     /// What this process's processing workers are doing.
     pub workers: Arc<WorkerActivity>,
+    /// Slots for the media pipeline, shared by every path into it.
+    pub processing: Arc<ProcessingPool>,
     /// Large thumbnails as data URIs, for `/get-all-videos-thumbnails`.
     pub thumbnail_uris: Arc<DataUriCache>,
 }

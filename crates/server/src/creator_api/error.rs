@@ -3,7 +3,8 @@
 //! with a generic message; their details never reach the client.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use store::StoreError;
@@ -28,6 +29,8 @@ pub enum CreatorApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     UnprocessableMedia(String),
+    #[error("too many uploads are being processed; try again in {retry_after_seconds} s")]
+    Busy { retry_after_seconds: u64 },
     #[error("internal error")]
     Internal(String),
 }
@@ -42,12 +45,22 @@ impl IntoResponse for CreatorApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::UnprocessableMedia(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(detail) => {
                 tracing::error!(%detail, "creator API internal error");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        (status, Json(json!({ "error": self.to_string() }))).into_response()
+        let mut response = (status, Json(json!({ "error": self.to_string() }))).into_response();
+        if let Self::Busy {
+            retry_after_seconds,
+        } = self
+        {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        }
+        response
     }
 }
 

@@ -22,6 +22,7 @@ use super::query::parse_positive_integer;
 use crate::http::auth;
 use crate::state::AppState;
 use crate::upload::ingest;
+use crate::upload::processing::RETRY_AFTER_SECONDS;
 use crate::upload::publishing::{self, ProcessedUpload};
 
 /// Room for the form's other fields and multipart framing on top of the file size limit.
@@ -108,7 +109,15 @@ async fn upload_video(
         ));
     }
 
+    let slot = state
+        .processing
+        .enter()
+        .await
+        .map_err(|_| CreatorApiError::Busy {
+            retry_after_seconds: RETRY_AFTER_SECONDS,
+        })?;
     let processed = state.pipeline.process(staged.path()).await?;
+    drop(slot);
     let upload = ProcessedUpload {
         owner: creator_id,
         file_name: &FileName::sanitize(&file_name),

@@ -161,11 +161,13 @@ async fn demo_video(
     let mut staged = state.media.stage().await?;
     staged.write(bytes::Bytes::from(bytes)).await?;
     staged.finish().await?;
+    let slot = state.processing.enter_waiting().await;
     let processed = state
         .pipeline
         .process(staged.path())
         .await
         .with_context(|| format!("processing {file_name}"))?;
+    drop(slot);
     let description = Description::parse(
         "Synthetic demo video made by reelshare demo; its views, likes, comments and shares \
          are generated, not real.",

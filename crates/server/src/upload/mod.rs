@@ -4,6 +4,7 @@
 //! never lacks its media.
 //!
 //! - [`ingest`]: streaming an upload to staging under the size limit.
+//! - [`processing`]: how many uploads are processed at once; 503 past the queue.
 //! - [`publishing`]: storing a processed upload (bytes, then row; all or nothing).
 //! - [`worker`]: the processing workers on the durable job queue.
 //! - [`orphans`]: deleting media a crash left without a row.
@@ -11,6 +12,7 @@
 
 pub mod ingest;
 pub mod orphans;
+pub mod processing;
 pub mod publishing;
 pub mod refusal;
 pub mod worker;

@@ -204,11 +204,13 @@ async fn attempt(state: &AppState, video: &Video) -> Result<MediaFacts, Failure>
         }
         Err(other) => return Err(Failure::Transient(other.to_string())),
     };
+    let slot = state.processing.enter_waiting().await;
     let processed = state
         .pipeline
         .process(original.path())
         .await
         .map_err(classify)?;
+    drop(slot);
     publishing::store_thumbnails(state, &video.hash_id, &processed.thumbnails)
         .await
         .map_err(|e| Failure::Transient(e.to_string()))?;

@@ -6,6 +6,7 @@ mod creator_api_thumbnails;
 mod engagement;
 mod engagement_openapi;
 mod engagement_payouts;
+mod hardening_processing;
 mod hardening_text;
 mod helpers;
 mod media_samples;
