@@ -8,6 +8,10 @@ pub enum StoreError {
     /// A uniqueness rule was broken; carries the constraint or column it names.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A worker's claim on a job ran out and the job was claimed again (or finished) by
+    /// someone else: this worker must drop its work.
+    #[error("job {0}'s lease was lost")]
+    LeaseLost(i64),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]

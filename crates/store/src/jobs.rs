@@ -1,11 +1,15 @@
 //! The durable processing queue: one `jobs` row per upload to process, in the same database as
 //! the videos, so an upload's row and its job commit together and survive any restart.
 //!
-//! A worker *claims* a job by moving it to `running` with a lease (`locked_until`). Claiming
-//! is one conditional `UPDATE … RETURNING`, so two workers (threads or nodes) never hold the
-//! same job. A job whose lease ran out belongs to a worker that died: it is claimable again
-//! while it has attempts left, and *stuck* once it has none. Finishing a job updates its video
-//! in the same transaction. This module decides nothing about media; the server's worker does.
+//! A worker *claims* a job by moving it to `running` with a short lease (`locked_until`) that
+//! it renews while it works ([`renew_lease`]). Claiming is one conditional `UPDATE …
+//! RETURNING`, so two workers (threads or nodes) never hold the same job. A job whose lease
+//! ran out belongs to a worker that died: it is claimable again while it has attempts left,
+//! and *stuck* once it has none. A claim is named by the job and its attempt number: renewing
+//! and finishing only succeed while that claim is current (else [`StoreError::LeaseLost`]), so
+//! a worker that lost its lease can never finish the job as well as the one that retook it.
+//! Finishing a job updates its video in the same transaction. This module decides nothing
+//! about media; the server's worker does.
 //!
 //! The portable claim works on both backends (SQLite serialises writers; on PostgreSQL a
 //! concurrent claimer re-checks the condition and gets nothing). PostgreSQL also gets
@@ -147,6 +151,28 @@ pub async fn claim_next_skip_locked(
     Ok(row.map(ClaimedJob::from))
 }
 
+/// Extends `job`'s lease to `locked_until`, if the claim is still current.
+pub async fn renew_lease(
+    pool: &AnyPool,
+    job: &ClaimedJob,
+    locked_until: Timestamp,
+) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "UPDATE jobs SET locked_until = $3 \
+         WHERE id = $1 AND attempts = $2 AND state = 'running'",
+    )
+    .bind(job.id)
+    .bind(i64::from(job.attempts))
+    .bind(locked_until.as_micros())
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::LeaseLost(job.id))
+    }
+}
+
 /// Running jobs whose lease expired with no attempts left: their workers died or hung.
 pub async fn stuck_jobs(
     pool: &AnyPool,
@@ -171,8 +197,8 @@ pub async fn finish_ready(
     facts: &MediaFacts,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
+    set_state(&mut tx, job, "done", None).await?;
     videos::mark_ready_on(&mut tx, job.video_id, facts).await?;
-    set_state(&mut tx, job.id, "done", None).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -185,8 +211,8 @@ pub async fn finish_failed(
     error: &str,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
+    set_state(&mut tx, job, "failed", Some(error)).await?;
     videos::mark_failed_on(&mut tx, job.video_id, reason).await?;
-    set_state(&mut tx, job.id, "failed", Some(error)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -194,7 +220,7 @@ pub async fn finish_failed(
 /// Nothing left to do (e.g. the video is gone): the job is done.
 pub async fn finish_moot(pool: &AnyPool, job: &ClaimedJob) -> Result<(), StoreError> {
     let mut conn = pool.acquire().await?;
-    set_state(&mut conn, job.id, "done", None).await
+    set_state(&mut conn, job, "done", None).await
 }
 
 /// A transient failure: the job goes back to the queue, due at `run_after`.
@@ -204,34 +230,45 @@ pub async fn retry_later(
     run_after: Timestamp,
     error: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    let done = sqlx::query(
         "UPDATE jobs SET state = 'queued', run_after = $2, locked_until = NULL, last_error = $3 \
-         WHERE id = $1",
+         WHERE id = $1 AND attempts = $4 AND state = 'running'",
     )
     .bind(job.id)
     .bind(run_after.as_micros())
     .bind(error)
+    .bind(i64::from(job.attempts))
     .execute(pool)
     .await?;
-    Ok(())
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::LeaseLost(job.id))
+    }
 }
 
+/// Ends `job`'s claim in `state`, if the claim is still current.
 async fn set_state(
     conn: &mut AnyConnection,
-    id: i64,
+    job: &ClaimedJob,
     state: &str,
     error: Option<&str>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    let done = sqlx::query(
         "UPDATE jobs SET state = $2, locked_until = NULL, last_error = COALESCE($3, last_error) \
-         WHERE id = $1",
+         WHERE id = $1 AND attempts = $4 AND state = 'running'",
     )
-    .bind(id)
+    .bind(job.id)
     .bind(state)
     .bind(error)
+    .bind(i64::from(job.attempts))
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::LeaseLost(job.id))
+    }
 }
 
 /// A job's state, for tests and operators.

@@ -35,9 +35,11 @@ pub const MAX_ATTEMPTS: u32 = 3;
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// Backoff before the second attempt; doubled for each further one.
 const FIRST_RETRY_AFTER: Duration = Duration::from_secs(5);
-/// A lease outlives the job timeout by this much, so a live worker gives up before anyone
-/// else may take its job.
-const LEASE_MARGIN: Duration = Duration::from_secs(60);
+/// How long a claim on a job lasts unless renewed. A worker renews it every third of this
+/// while it works, so a job whose worker died (a crash, `kill -9`, a lost node) is taken
+/// again within this time, and a live worker keeps its job however long processing takes (up
+/// to the job timeout).
+pub const LEASE: Duration = Duration::from_secs(30);
 
 /// Wakes every idle worker in this process. One process-wide signal is enough: a woken worker
 /// only looks at its own database, and spurious wake-ups cost one query.
@@ -129,7 +131,7 @@ pub fn claim_terms(state: &AppState) -> ClaimTerms {
     let now = state.clock.now();
     ClaimTerms {
         now,
-        locked_until: later(now, state.settings.job_timeout + LEASE_MARGIN),
+        locked_until: later(now, LEASE),
         max_attempts: MAX_ATTEMPTS,
     }
 }
@@ -155,11 +157,25 @@ async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
         Err(other) => return Err(other),
     };
     tracing::info!(job = job.id, video_id = %video.id, attempt = job.attempts, "processing an upload");
-    let outcome = tokio::time::timeout(state.settings.job_timeout, attempt(state, &video)).await;
+    let work = tokio::time::timeout(state.settings.job_timeout, attempt(state, &video));
+    let outcome = tokio::select! {
+        outcome = work => outcome,
+        lost = keep_lease(state, &job) => {
+            tracing::warn!(job = job.id, error = %lost, "lost the job's lease; dropping the attempt");
+            return Ok(());
+        }
+    };
     let failure = match outcome {
         Ok(Ok(facts)) => match jobs::finish_ready(state.pool(), &job, &facts).await {
             Ok(()) => {
                 tracing::info!(video_id = %video.id, "upload processed: draft ready");
+                return Ok(());
+            }
+            Err(StoreError::LeaseLost(_)) => {
+                tracing::warn!(
+                    job = job.id,
+                    "the job was retaken while finishing; not finishing it twice"
+                );
                 return Ok(());
             }
             Err(error) => Failure::Transient(error.to_string()),
@@ -189,6 +205,22 @@ async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
             fail(state, &job, &video, FailureReason::InternalError, &error).await
         }
         Failure::Final(reason, error) => fail(state, &job, &video, reason, &error).await,
+    }
+}
+
+/// Renews `job`'s lease every third of [`LEASE`] until renewing fails; returns why.
+async fn keep_lease(state: &AppState, job: &ClaimedJob) -> StoreError {
+    let mut ticker = tokio::time::interval(LEASE / 3);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        let until = later(state.clock.now(), LEASE);
+        match jobs::renew_lease(state.pool(), job, until).await {
+            Ok(()) => {}
+            Err(StoreError::LeaseLost(id)) => return StoreError::LeaseLost(id),
+            // The database is briefly unreachable: keep working; the next renewal may pass.
+            Err(other) => tracing::warn!(job = job.id, error = %other, "could not renew a lease"),
+        }
     }
 }
 
@@ -225,6 +257,8 @@ fn classify(error: media::MediaError) -> Failure {
 }
 
 /// A failed upload keeps no bytes: they go first, then the video and job are marked failed.
+/// The claim is renewed first, so the bytes are never deleted under a worker that retook the
+/// job, and nobody can retake it while they go.
 async fn fail(
     state: &AppState,
     job: &ClaimedJob,
@@ -232,6 +266,7 @@ async fn fail(
     reason: FailureReason,
     error: &str,
 ) -> Result<(), StoreError> {
+    jobs::renew_lease(state.pool(), job, later(state.clock.now(), LEASE)).await?;
     tracing::info!(video_id = %video.id, reason = reason.message(), %error, "upload failed processing");
     if let Err(cleanup) = state.media.delete_all(&video.hash_id).await {
         tracing::error!(hash_id = %video.hash_id, %cleanup, "could not delete a failed upload's bytes");

@@ -27,9 +27,11 @@ async fn claim_and_abandon(app: &TestApp) -> store::jobs::ClaimedJob {
         .expect("a job to claim")
 }
 
-/// Longer than any lease.
-fn past_the_lease(app: &TestApp) -> Duration {
-    app.state.settings.job_timeout + Duration::from_secs(61)
+/// Just past a lease: well under a minute, so a crashed worker's job is soon taken again.
+fn past_the_lease(_app: &TestApp) -> Duration {
+    let past = server::upload::worker::LEASE + Duration::from_secs(1);
+    assert!(past < Duration::from_secs(60));
+    past
 }
 
 #[tokio::test]
@@ -224,4 +226,43 @@ async fn an_api_node_without_workers_leaves_uploads_to_a_separate_worker() {
     assert!(wait_until_done(&app, &user.token, &hash_id).await.is_ok());
     stop.send(()).unwrap();
     worker.await.unwrap().unwrap();
+}
+
+/// A worker whose lease ran out (it stalled, or its node was cut off) cannot finish the job
+/// once another worker has taken it: the job is done once, by the current claim.
+#[tokio::test]
+async fn a_worker_that_lost_its_lease_can_neither_renew_nor_finish_the_job() {
+    let app = spawn_app_with(|settings| settings.processing_workers = 0).await;
+    let user = app.create_user("lease").await;
+    let hash_id = upload(&app, &user.token, CLIP, "video/mp4", fixture(CLIP)).await;
+    let first = claim_and_abandon(&app).await;
+    app.clock.advance(past_the_lease(&app));
+    let second = claim_and_abandon(&app).await;
+    assert_eq!((first.attempts, second.attempts), (1, 2));
+
+    let pool = app.state.pool();
+    let facts = store::videos::MediaFacts {
+        content_type: "video/mp4".into(),
+        duration_seconds: 1.0,
+        width: 2,
+        height: 2,
+    };
+    let lost = |r: Result<(), store::StoreError>| matches!(r, Err(store::StoreError::LeaseLost(_)));
+    assert!(lost(
+        store::jobs::renew_lease(pool, &first, app.state.clock.now()).await
+    ));
+    assert!(lost(store::jobs::finish_ready(pool, &first, &facts).await));
+    assert!(lost(store::jobs::finish_moot(pool, &first).await));
+    assert_eq!(
+        my_video(&app, &user.token, &hash_id).await,
+        Err(serde_json::Value::Null),
+        "still processing: the stale finish changed nothing"
+    );
+    store::jobs::finish_ready(pool, &second, &facts)
+        .await
+        .unwrap();
+    let job = store::jobs::job_of_video(pool, video_id(&app, &hash_id).await)
+        .await
+        .unwrap();
+    assert_eq!((job.state.as_str(), job.attempts), ("done", 2));
 }
