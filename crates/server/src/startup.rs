@@ -61,27 +61,29 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
     })
 }
 
-/// Staging files belong to uploads in flight. One untouched for longer than the orphan grace
-/// period is left by a crash and is removed; younger ones may belong to another process on
-/// the same data directory (a `reelshare worker`, a second server) and are kept.
+/// Staging files left by a crash (nobody holds their lock: `store::staging::sweep_dead`);
+/// uploads in flight in this or any other process on the same data directory are untouched.
 fn clear_staging(settings: &Settings) -> std::io::Result<()> {
-    let Ok(entries) = std::fs::read_dir(settings.staging_dir()) else {
-        return Ok(());
-    };
-    for entry in entries.flatten() {
-        // Another process may finish (and move) its upload while we look: skip what vanished.
-        let Ok(metadata) = entry.metadata() else {
-            continue;
-        };
-        let idle = metadata.modified()?.elapsed().unwrap_or_default();
-        if metadata.is_file() && idle > settings.orphan_grace {
-            match std::fs::remove_file(entry.path()) {
-                Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
-                _ => {}
-            }
-        }
+    let swept = store::staging::sweep_dead(&settings.staging_dir())?;
+    if swept > 0 {
+        tracing::info!(swept, "removed staging files left by a crash");
     }
     Ok(())
+}
+
+/// Sweeps dead staging files every minute, so a crashed worker's leftovers beside a running
+/// server do not wait for the next start.
+pub(crate) async fn clear_staging_forever(settings: Arc<Settings>) {
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        ticker.tick().await;
+        let dir = settings.clone();
+        match tokio::task::spawn_blocking(move || clear_staging(&dir)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "could not sweep the staging directory"),
+            Err(error) => tracing::warn!(%error, "the staging sweep stopped"),
+        }
+    }
 }
 
 async fn seed_default_creator(
@@ -123,6 +125,7 @@ pub async fn run(
     // Dropped (and so aborted) with this future, whether it returns or is cancelled.
     let mut workers = tokio::task::JoinSet::new();
     crate::upload::worker::spawn(&state, &mut workers);
+    workers.spawn(clear_staging_forever(state.settings.clone()));
     tracing::info!(address = %listener.local_addr()?, "reelshare listening");
     let served = axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown)
@@ -153,6 +156,7 @@ pub async fn run_workers(
 ) -> anyhow::Result<()> {
     let mut workers = tokio::task::JoinSet::new();
     crate::upload::worker::spawn(&state, &mut workers);
+    workers.spawn(clear_staging_forever(state.settings.clone()));
     tracing::info!(
         workers = state.settings.processing_workers,
         "reelshare worker running"

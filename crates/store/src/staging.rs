@@ -6,6 +6,13 @@
 //! Writing happens on one blocking thread per upload, fed the network's chunks through a
 //! small bounded channel: no copies (chunks are reference-counted `Bytes`), no per-chunk task
 //! hops, and memory bounded by the channel whatever the file size.
+//!
+//! A crash (`kill -9`, power loss) skips the delete-on-drop. So a live staged file is always
+//! locked (an exclusive `flock`, which the kernel releases when its process dies, however it
+//! dies), and [`sweep_dead`] deletes every `.part` file nobody holds a lock on: whatever other
+//! processes share the directory (a `reelshare worker`, a second server), their uploads in
+//! flight are untouched. A file is created as `.new`, locked, then renamed to `.part`, so a
+//! sweep never sees a live file before its lock.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -30,21 +37,79 @@ pub struct StagedFile {
     path: TempPath,
     writer: Option<Writer>,
     len: u64,
+    /// Holds the file's lock for as long as the staged file lives.
+    _lock: std::fs::File,
+}
+
+/// The suffix of staged files, live or left by a crash.
+const PART: &str = ".part";
+/// The suffix of a staged file in the instant before it is locked.
+const NEW: &str = ".new";
+/// A `.new` file older than this was left by a crash in that instant.
+const NEW_FILE_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Deletes the staged files in `dir` that no live process holds (left by a crash); returns how
+/// many. Cheap: one open and one non-blocking lock attempt per file.
+pub fn sweep_dead(dir: &Path) -> io::Result<usize> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    let mut swept = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let dead = if name.ends_with(PART) {
+            // Another process may finish (and move) its upload while we look: skip what
+            // vanished.
+            let Ok(file) = std::fs::File::open(&path) else {
+                continue;
+            };
+            match file.try_lock() {
+                Ok(()) => true,
+                Err(std::fs::TryLockError::WouldBlock) => false,
+                Err(std::fs::TryLockError::Error(error)) => return Err(error),
+            }
+        } else if name.ends_with(NEW) {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|at| at.elapsed().unwrap_or_default() > NEW_FILE_GRACE)
+        } else {
+            false
+        };
+        if dead {
+            match std::fs::remove_file(&path) {
+                Ok(()) => swept += 1,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+    Ok(swept)
 }
 
 impl StagedFile {
     pub async fn create_in(dir: &Path) -> io::Result<Self> {
         tokio::fs::create_dir_all(dir).await?;
         let dir = dir.to_owned();
-        let named = tokio::task::spawn_blocking(move || {
-            tempfile::Builder::new()
+        let (file, path, lock) = tokio::task::spawn_blocking(move || {
+            let (file, new_path) = tempfile::Builder::new()
                 .prefix("upload-")
-                .suffix(".part")
-                .tempfile_in(dir)
+                .suffix(NEW)
+                .tempfile_in(dir)?
+                .into_parts();
+            let lock = file.try_clone()?;
+            lock.lock()?;
+            // From here the `.part` name is the one deleted on drop (a `.new` file a failed
+            // rename leaves is swept after its grace period).
+            let new_path = new_path.keep().map_err(|e| e.error)?;
+            let part = new_path.with_extension(&PART[1..]);
+            std::fs::rename(&new_path, &part)?;
+            io::Result::Ok((file, TempPath::try_from_path(part)?, lock))
         })
         .await
         .map_err(io::Error::other)??;
-        let (file, path) = named.into_parts();
         let (chunks, mut received) = mpsc::channel::<Bytes>(CHANNEL_CHUNKS);
         let thread = tokio::task::spawn_blocking(move || {
             // Network chunks are small; the disk wants large writes.
@@ -58,6 +123,7 @@ impl StagedFile {
             path,
             writer: Some(Writer { chunks, thread }),
             len: 0,
+            _lock: lock,
         })
     }
 
@@ -115,6 +181,32 @@ impl StagedFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_sweep_deletes_unlocked_staged_files_and_keeps_live_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut live = StagedFile::create_in(dir.path()).await.unwrap();
+        live.write(Bytes::from_static(b"in flight")).await.unwrap();
+        live.finish().await.unwrap();
+        assert!(live.path().to_string_lossy().ends_with(PART));
+        // What a killed process leaves: a `.part` file nobody holds.
+        let dead = dir.path().join("upload-dead.part");
+        std::fs::write(&dead, b"half an upload").unwrap();
+        let stale_new = dir.path().join("upload-stale.new");
+        let file = std::fs::File::create(&stale_new).unwrap();
+        file.set_modified(std::time::SystemTime::now() - 2 * NEW_FILE_GRACE)
+            .unwrap();
+        let fresh_new = dir.path().join("upload-fresh.new");
+        std::fs::write(&fresh_new, b"").unwrap();
+
+        assert_eq!(sweep_dead(dir.path()).unwrap(), 2);
+        assert!(live.path().exists());
+        assert!(!dead.exists() && !stale_new.exists());
+        assert!(fresh_new.exists());
+        assert_eq!(sweep_dead(dir.path()).unwrap(), 0);
+        drop(live);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 
     #[tokio::test]
     async fn a_finished_file_holds_every_chunk_in_order() {
