@@ -2,7 +2,7 @@
 //! shape; nothing here knows about a particular surface except [`app`], which composes them,
 //! and [`openapi`], which collects their documentation.
 //!
-//! - [`app`]: the whole router, fallbacks and request logging.
+//! - [`app`]: the whole router, fallbacks, trailing slashes and request logging.
 //! - [`openapi`]: `/openapi.json` and `/docs`.
 //! - [`auth`]: passwords, bearer tokens, who is calling.
 //! - [`signing`]: HMAC-signed links.

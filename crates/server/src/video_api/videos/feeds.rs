@@ -23,7 +23,7 @@ pub const PAGE_SIZE: u32 = 30;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/video/explore/", get(explore))
+        .route("/video/explore", get(explore))
         .route("/video/user/{user_id}", get(user_videos))
 }
 

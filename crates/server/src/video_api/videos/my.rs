@@ -25,7 +25,7 @@ use crate::video_api::lookup::{self, NotOwned};
 const EDITABLE: [&str; 3] = ["title", "description", "is_private"];
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/video/my/", get(my_videos)).route(
+    Router::new().route("/video/my", get(my_videos)).route(
         "/video/my/{hash_id}",
         put(update_video).delete(delete_video),
     )

@@ -23,7 +23,7 @@ use crate::video_api::policy::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/video/upload/config", get(upload_config))
-        .route("/video/upload/", get(upload_instructions))
+        .route("/video/upload", get(upload_instructions))
 }
 
 /// Get Video Upload Config
