@@ -118,7 +118,7 @@ fn parse_edit(body: &serde_json::Value) -> Result<Edit, VideoApiError> {
     request_body(content = serde_json::Value, description = "Only `title`, `description` and `is_private`; the first update must carry `title` and `description`."),
     responses(
         (status = 204, description = "Successful Response"),
-        (status = 400, description = "Bad Request"),
+        (status = 400, description = "Bad Request: {\"error\": \"<why>\"}"),
         (status = 401, description = "Unauthorized"),
         (status = 404, description = "Not Found"),
         (status = 422, description = "Validation Error"),

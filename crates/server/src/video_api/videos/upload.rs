@@ -1,6 +1,8 @@
 //! Starting an upload: `GET /video/upload/config` (the limits) and `GET /video/upload/`, which
 //! checks the file's content type and name and hands out a signed form policy for a new
 //! `hash_id` (see [`policy`](crate::video_api::policy)). No row exists until the form is posted.
+//! A refused content type is a 400 with the original service's message
+//! (`invalid file content type::…`).
 
 use std::collections::BTreeMap;
 
@@ -52,7 +54,7 @@ pub(crate) async fn upload_config(
     ),
     responses(
         (status = 200, description = "Successful Response", body = FileUploadSignedInstructions),
-        (status = 400, description = "Bad Request"),
+        (status = 400, description = "Bad Request: {\"error\": \"invalid file content type::…\"} or {\"error\": \"<why the file name is refused>\"}"),
         (status = 401, description = "Unauthorized"),
         (status = 422, description = "Validation Error"),
     ))]
@@ -66,9 +68,11 @@ pub(crate) async fn upload_instructions(
     let content_type = query.required("file_content_type");
     let file_name = query.required("file_name");
     query.finish()?;
-    if !state.settings.valid_file_types.contains(&content_type) {
+    let valid_types = &state.settings.valid_file_types;
+    if !valid_types.contains(&content_type) {
         return Err(VideoApiError::BadRequest(format!(
-            "unsupported file content type: {content_type}"
+            "invalid file content type::{content_type}, supported types: {}",
+            python_list(valid_types)
         )));
     }
     let file_name =
@@ -94,4 +98,23 @@ pub(crate) async fn upload_instructions(
         url: Links::for_request(&state, &headers).absolute(UPLOAD_FORM_PATH),
         signatures,
     }))
+}
+
+/// A list of strings as the original service (Python) printed one in its messages:
+/// `['video/mp4', 'video/webm']`.
+fn python_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|item| format!("'{item}'")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_printed_the_way_python_prints_them() {
+        let types = ["video/mp4".to_owned(), "video/webm".to_owned()];
+        assert_eq!(python_list(&types), "['video/mp4', 'video/webm']");
+        assert_eq!(python_list(&[]), "[]");
+    }
 }
