@@ -280,7 +280,7 @@ async fn upload_instructions_refuse_bad_content_types_and_unsafe_file_names() {
         ]})
     );
     // A good request: a form for reelshare's own upload endpoint, carrying a 60 s policy.
-    let ok = instructions(&app, &user.token, "video/webm", "holiday clip.webm").await;
+    let ok = instructions(&app, &user.token, "video/webm", "holiday_clip.webm").await;
     assert_eq!(ok["url"], app.url("/media/uploads"));
     let signatures = ok["signatures"].as_object().unwrap();
     let mut names: Vec<&str> = signatures.keys().map(String::as_str).collect();

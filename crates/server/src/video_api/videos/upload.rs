@@ -1,8 +1,9 @@
 //! Starting an upload: `GET /video/upload/config` (the limits) and `GET /video/upload/`, which
 //! checks the file's content type and name and hands out a signed form policy for a new
 //! `hash_id` (see [`policy`](crate::video_api::policy)). No row exists until the form is posted.
-//! A refused content type is a 400 with the original service's message
-//! (`invalid file content type::…`).
+//! A refused content type or name is a 400 with the original service's message
+//! (`invalid file content type::…`, `invalid file name::…`); the name follows the original's
+//! rule, [`UploadFileName`].
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
-use domain::text::FileName;
+use domain::text::UploadFileName;
 
 use super::json::{FileUploadSignedInstructions, VideoUploadConfigRecord};
 use crate::state::AppState;
@@ -50,11 +51,11 @@ pub(crate) async fn upload_config(
     security(("bearer" = [])),
     params(
         ("file_content_type" = String, Query, description = "One of the configured video types"),
-        ("file_name" = String, Query, description = "At most 255 bytes; no path separators or control characters"),
+        ("file_name" = String, Query, description = "1 to 255 bytes of a-z A-Z 0-9 ! @ _ . ' ( ) -, not starting or ending with a dot"),
     ),
     responses(
         (status = 200, description = "Successful Response", body = FileUploadSignedInstructions),
-        (status = 400, description = "Bad Request: {\"error\": \"invalid file content type::…\"} or {\"error\": \"<why the file name is refused>\"}"),
+        (status = 400, description = "Bad Request: {\"error\": \"invalid file content type::…\"} or {\"error\": \"invalid file name::…\"}"),
         (status = 401, description = "Unauthorized"),
         (status = 422, description = "Validation Error"),
     ))]
@@ -75,8 +76,12 @@ pub(crate) async fn upload_instructions(
             python_list(valid_types)
         )));
     }
-    let file_name =
-        FileName::parse(&file_name).map_err(|e| VideoApiError::BadRequest(e.to_string()))?;
+    let file_name = UploadFileName::parse(&file_name).map_err(|_| {
+        VideoApiError::BadRequest(format!(
+            "invalid file name::{file_name}, allowed characters: {}",
+            UploadFileName::ALLOWED_CHARACTERS
+        ))
+    })?;
 
     let ttl = i64::try_from(state.settings.upload_form_ttl.as_secs()).unwrap_or(60);
     let policy = UploadPolicy {
