@@ -1,5 +1,7 @@
 //! The whole HTTP application as one `Router`, separate from serving it so tests can drive it
-//! directly. Every request is logged as a structured span (method, path, status, latency).
+//! directly. Every request is logged as a structured span (method, path, status, latency), and
+//! every response, errors and preflights included, carries the CORS headers of
+//! [`cors`](crate::http::cors).
 //!
 //! The Video API answers each of its paths with and without a trailing slash, as the original
 //! FastAPI service's clients expect (they call `/video/explore?…` as often as
@@ -19,7 +21,7 @@ use tower_http::normalize_path::NormalizePath;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::http::openapi;
+use crate::http::{cors, openapi};
 use crate::state::AppState;
 use crate::{creator_api, video_api};
 
@@ -35,6 +37,7 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback_service(video_api)
+        .layer(cors::layer(&state.settings.cors_allowed_origins))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))

@@ -3,6 +3,7 @@
 //! and [`openapi`], which collects their documentation.
 //!
 //! - [`app`]: the whole router, fallbacks, trailing slashes and request logging.
+//! - [`cors`]: cross-origin access for browser apps on other origins.
 //! - [`openapi`]: `/openapi.json` and `/docs`.
 //! - [`auth`]: passwords, bearer tokens, who is calling.
 //! - [`signing`]: HMAC-signed links.
@@ -11,6 +12,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod cors;
 pub mod openapi;
 pub mod signing;
 pub mod streaming;
