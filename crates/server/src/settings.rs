@@ -178,12 +178,16 @@ impl AllowedOrigins {
                 )),
             };
         }
-        let origins = entries
-            .into_iter()
-            .map(|entry| origin(entry).ok_or_else(|| invalid(format!(
-                "{entry:?} is not an origin: expected scheme://host[:port], e.g. https://app.example.org"
-            ))))
-            .collect::<Result<_, _>>()?;
+        let mut origins = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let parsed = origin(entry).ok_or_else(|| {
+                invalid(format!(
+                    "{entry:?} is not an origin: expected scheme://host[:port], \
+                     e.g. https://app.example.org"
+                ))
+            })?;
+            origins.push(parsed);
+        }
         Ok(Self::List(origins))
     }
 }
