@@ -4,7 +4,8 @@
 //! # Layout
 //! - [`ids`]: integer and public string identifiers of accounts and videos.
 //! - [`account`]: the account entity and its role.
-//! - [`text`]: user-supplied text that has passed its rules (titles, descriptions, file names).
+//! - [`text`]: user-supplied text that has passed its rules (titles, descriptions, file names,
+//!   the Video API's upload file names).
 //! - [`lifecycle`]: a video's processing state and the fixed failure reasons.
 //! - [`video`]: the video entity and who may see it.
 //! - [`metrics`]: the engagement metrics W, E, D, R, S, C and how counts become them.

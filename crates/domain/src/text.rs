@@ -1,5 +1,7 @@
 //! User-supplied text that has passed its rules. A value of these types is always valid: the
-//! only way in is `parse`, which trims and checks length (counted in characters, not bytes).
+//! only way in is `parse` (or [`FileName::sanitize`], which makes a valid name). Titles,
+//! descriptions and display names are trimmed and counted in characters; file names are
+//! counted in bytes. [`UploadFileName`] is the Video API's stricter rule for announced uploads.
 //!
 //! Every piece of text people write (titles, descriptions, display names, comments, report
 //! reasons, moderators' notes, file names) follows one character rule, [`check_characters`]:
@@ -166,6 +168,80 @@ impl FileName {
     }
 }
 
+/// Why a name is not an [`UploadFileName`], one variant per rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UploadFileNameError {
+    #[error("the file name is empty")]
+    Empty,
+    #[error("the file name is longer than {max} bytes", max = UploadFileName::MAX_BYTES)]
+    TooLong,
+    #[error("the file name contains {0:?}, which is not an allowed character")]
+    Character(char),
+    #[error("the file name starts with a dot")]
+    LeadingDot,
+    #[error("the file name ends with a dot")]
+    TrailingDot,
+    #[error("the file name is a reserved device name")]
+    Reserved,
+}
+
+/// The name a Video API upload is announced with (`GET /video/upload/?file_name=…`), under the
+/// original service's rule: 1–255 bytes of `a-z A-Z 0-9 ! @ _ . ' ( ) -`, not starting with
+/// `.`. The original also refused what its file-name sanitiser would have changed, which
+/// within those characters is a name ending with `.` and the Windows device names (`CON`,
+/// `PRN`, `AUX`, `NUL`, `COM1`–`COM9`, `LPT1`–`LPT9`, exactly so written); so does this type.
+///
+/// Stricter than [`FileName`], which the Creator API's multipart uploads still get through
+/// [`FileName::sanitize`]: every `UploadFileName` is a valid `FileName`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadFileName(String);
+
+impl UploadFileName {
+    pub const MAX_BYTES: usize = FileName::MAX_BYTES;
+    /// The allowed characters, as the error message lists them.
+    pub const ALLOWED_CHARACTERS: &str = "a-z A-Z 0-9 ! @ _ . ' ( ) -";
+    const RESERVED: [&str; 22] = [
+        "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+        "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+    ];
+
+    pub fn parse(raw: &str) -> Result<Self, UploadFileNameError> {
+        if raw.is_empty() {
+            return Err(UploadFileNameError::Empty);
+        }
+        if let Some(c) = raw.chars().find(|&c| !Self::is_allowed(c)) {
+            return Err(UploadFileNameError::Character(c));
+        }
+        // Only ASCII is left, so bytes and characters agree from here on.
+        if raw.len() > Self::MAX_BYTES {
+            return Err(UploadFileNameError::TooLong);
+        }
+        if raw.starts_with('.') {
+            return Err(UploadFileNameError::LeadingDot);
+        }
+        if raw.ends_with('.') {
+            return Err(UploadFileNameError::TrailingDot);
+        }
+        if Self::RESERVED.contains(&raw) {
+            return Err(UploadFileNameError::Reserved);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    fn is_allowed(c: char) -> bool {
+        c.is_ascii_alphanumeric() || matches!(c, '!' | '@' | '_' | '.' | '\'' | '(' | ')' | '-')
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The same name as a [`FileName`] (its rules are looser, so this cannot fail).
+    pub fn into_file_name(self) -> FileName {
+        FileName(self.0)
+    }
+}
+
 /// A display name: trimmed, 1–100 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
@@ -203,7 +279,7 @@ macro_rules! display_as_str {
         }
     )*};
 }
-display_as_str!(Title, Description, FileName, DisplayName);
+display_as_str!(Title, Description, FileName, UploadFileName, DisplayName);
 
 #[cfg(test)]
 mod tests {
@@ -307,5 +383,67 @@ mod tests {
         }
         assert!(FileName::parse(&"a".repeat(256)).is_err());
         assert!(FileName::parse(&"a".repeat(255)).is_ok());
+    }
+
+    fn upload_name_error(raw: &str) -> UploadFileNameError {
+        UploadFileName::parse(raw).expect_err(raw)
+    }
+
+    #[test]
+    fn an_upload_file_name_of_the_allowed_characters_is_accepted() {
+        for good in [
+            "a.mp4",
+            "My_Clip-(1)!@'.mp4",
+            "clip",
+            "a..b.mp4",
+            "CON.mp4",
+            "con",
+        ] {
+            let name = UploadFileName::parse(good).expect(good);
+            assert_eq!(name.as_str(), good);
+            assert_eq!(FileName::parse(good).unwrap(), name.into_file_name());
+        }
+    }
+
+    #[test]
+    fn an_upload_file_name_of_255_bytes_is_accepted_and_256_refused() {
+        let longest = "a".repeat(251) + ".mp4";
+        assert!(UploadFileName::parse(&longest).is_ok());
+        assert_eq!(
+            upload_name_error(&("a".repeat(252) + ".mp4")),
+            UploadFileNameError::TooLong
+        );
+    }
+
+    #[test]
+    fn an_empty_upload_file_name_is_refused() {
+        assert_eq!(upload_name_error(""), UploadFileNameError::Empty);
+    }
+
+    #[test]
+    fn an_upload_file_name_with_any_other_character_is_refused() {
+        for c in "^*/ #%&+=,;:~`[]{}$<>\"|\\?\t\né".chars() {
+            let raw = format!("s{c}.mp4");
+            assert_eq!(upload_name_error(&raw), UploadFileNameError::Character(c));
+        }
+        // Counted before the length, so a long name of wrong characters says which.
+        assert_eq!(
+            upload_name_error(&"é".repeat(200)),
+            UploadFileNameError::Character('é')
+        );
+    }
+
+    #[test]
+    fn an_upload_file_name_starting_or_ending_with_a_dot_is_refused() {
+        assert_eq!(upload_name_error(".mp4"), UploadFileNameError::LeadingDot);
+        assert_eq!(upload_name_error(".."), UploadFileNameError::LeadingDot);
+        assert_eq!(upload_name_error("clip."), UploadFileNameError::TrailingDot);
+    }
+
+    #[test]
+    fn an_upload_file_name_that_is_a_device_name_is_refused() {
+        for reserved in ["CON", "NUL", "COM1", "LPT9"] {
+            assert_eq!(upload_name_error(reserved), UploadFileNameError::Reserved);
+        }
     }
 }

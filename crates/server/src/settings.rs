@@ -65,6 +65,18 @@ pub struct RawSettings {
     /// Base of the absolute links reelshare hands out (upload form, watch links), e.g.
     /// `https://video.example.org`; empty: taken from the request's `Host` header.
     pub public_url: String,
+    /// Origins whose browser apps may call the APIs: `*` (any origin, as the original services
+    /// allowed), or a list: a TOML array, or one string of comma-separated origins (as the
+    /// environment gives it); an empty list allows no other origin.
+    pub cors_allowed_origins: RawOrigins,
+}
+
+/// `cors_allowed_origins` as written: one string or a list of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RawOrigins {
+    One(String),
+    Many(Vec<String>),
 }
 
 impl Default for RawSettings {
@@ -102,6 +114,7 @@ impl Default for RawSettings {
             processing_queue: 8,
             orphan_grace_seconds: 3600,
             public_url: String::new(),
+            cors_allowed_origins: RawOrigins::One("*".into()),
         }
     }
 }
@@ -138,6 +151,81 @@ pub struct Settings {
     pub orphan_grace: Duration,
     /// Without a trailing `/`; `None`: from the request's `Host` header.
     pub public_url: Option<String>,
+    pub cors_allowed_origins: AllowedOrigins,
+}
+
+/// The origins whose browser apps may call the APIs (see [`crate::http::cors`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// Any origin: `Access-Control-Allow-Origin: *`.
+    Any,
+    /// These origins only (`scheme://host[:port]`, lower case, without a default port), each
+    /// reflected when it calls.
+    List(Vec<String>),
+}
+
+impl AllowedOrigins {
+    /// `*` alone, or origins such as `https://app.example.org` (a trailing `/` and a default
+    /// port are dropped; case does not matter). Each entry may itself be a comma-separated
+    /// list.
+    pub fn parse<'a>(entries: impl IntoIterator<Item = &'a str>) -> Result<Self, SettingsError> {
+        let invalid = |problem: String| SettingsError::Invalid {
+            field: "cors_allowed_origins",
+            problem,
+        };
+        let entries: Vec<&str> = entries
+            .into_iter()
+            .flat_map(|entry| entry.split(','))
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .collect();
+        if entries.contains(&"*") {
+            return match entries.len() {
+                1 => Ok(Self::Any),
+                _ => Err(invalid(
+                    "`*` allows every origin; list no others beside it".into(),
+                )),
+            };
+        }
+        let mut origins = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let parsed = origin(entry).ok_or_else(|| {
+                invalid(format!(
+                    "{entry:?} is not an origin: expected scheme://host[:port], \
+                     e.g. https://app.example.org"
+                ))
+            })?;
+            origins.push(parsed);
+        }
+        Ok(Self::List(origins))
+    }
+}
+
+/// An origin as browsers send it in `Origin`: `scheme://host[:port]`, lower case, without the
+/// scheme's default port; `None` for anything else (a path, a query, user info…).
+fn origin(raw: &str) -> Option<String> {
+    let raw = raw.strip_suffix('/').unwrap_or(raw).to_ascii_lowercase();
+    let (scheme, authority) = raw.split_once("://")?;
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    let authority_ok = !authority.is_empty()
+        && authority
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !scheme_ok || !authority_ok {
+        return None;
+    }
+    let default_port = match scheme {
+        "http" => Some(":80"),
+        "https" => Some(":443"),
+        _ => None,
+    };
+    let authority = default_port
+        .and_then(|port| authority.strip_suffix(port))
+        .unwrap_or(authority);
+    Some(format!("{scheme}://{authority}"))
 }
 
 /// The allocation's parameters and the quality weights (defaults: the original service's).
@@ -269,6 +357,10 @@ impl Settings {
             return Err(invalid("max_upload_bytes", "must be positive"));
         }
         let name = raw.default_creator_name.trim().to_owned();
+        let cors_allowed_origins = match &raw.cors_allowed_origins {
+            RawOrigins::One(entry) => AllowedOrigins::parse([entry.as_str()])?,
+            RawOrigins::Many(entries) => AllowedOrigins::parse(entries.iter().map(String::as_str))?,
+        };
         Ok(Self {
             bind,
             data_dir: raw.data_dir,
@@ -297,6 +389,7 @@ impl Settings {
             processing_queue: raw.processing_queue,
             orphan_grace: Duration::from_secs(raw.orphan_grace_seconds),
             public_url: public_url(&raw.public_url)?,
+            cors_allowed_origins,
         })
     }
 
@@ -347,6 +440,85 @@ mod tests {
         );
         assert_eq!(settings.max_upload_bytes, 1_000_000_000);
         assert_eq!(settings.default_creator_name.as_deref(), Some("John Doe"));
+    }
+
+    #[test]
+    fn any_origin_is_allowed_by_default() {
+        let settings = Settings::from_raw(RawSettings::default()).unwrap();
+        assert_eq!(settings.cors_allowed_origins, AllowedOrigins::Any);
+    }
+
+    #[test]
+    fn allowed_origins_are_read_from_a_list_or_a_comma_separated_string() {
+        let from = |origins: RawOrigins| {
+            Settings::from_raw(RawSettings {
+                cors_allowed_origins: origins,
+                ..RawSettings::default()
+            })
+            .map(|settings| settings.cors_allowed_origins)
+        };
+        let expected = AllowedOrigins::List(vec![
+            "https://app.example.org".into(),
+            "http://localhost:5173".into(),
+        ]);
+        let env = "https://App.Example.org:443/, http://localhost:5173";
+        assert_eq!(from(RawOrigins::One(env.into())).unwrap(), expected);
+        let toml = vec![
+            "https://app.example.org".into(),
+            "http://localhost:5173".into(),
+        ];
+        assert_eq!(from(RawOrigins::Many(toml)).unwrap(), expected);
+        assert_eq!(
+            from(RawOrigins::One(String::new())).unwrap(),
+            AllowedOrigins::List(vec![])
+        );
+        for bad in [
+            "app.example.org",
+            "https://app.example.org/path",
+            "https://u@h",
+            "*, https://a.b",
+        ] {
+            assert!(
+                matches!(
+                    from(RawOrigins::One(bad.into())),
+                    Err(SettingsError::Invalid {
+                        field: "cors_allowed_origins",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    // `Jail`'s closure returns figment's own (large) error type.
+    #[allow(clippy::result_large_err)]
+    fn allowed_origins_come_from_the_environment_as_one_comma_separated_value() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "REELSHARE_CORS_ALLOWED_ORIGINS",
+                "https://a.example,https://b.example",
+            );
+            let settings = Settings::load(None, &CommandLineOverrides::default())
+                .map_err(|e| e.to_string())?;
+            assert_eq!(
+                settings.cors_allowed_origins,
+                AllowedOrigins::List(vec!["https://a.example".into(), "https://b.example".into()])
+            );
+            jail.create_file(
+                "reelshare.toml",
+                r#"cors_allowed_origins = ["https://c.example"]"#,
+            )?;
+            jail.clear_env();
+            let settings = Settings::load(None, &CommandLineOverrides::default())
+                .map_err(|e| e.to_string())?;
+            assert_eq!(
+                settings.cors_allowed_origins,
+                AllowedOrigins::List(vec!["https://c.example".into()])
+            );
+            Ok(())
+        });
     }
 
     #[test]

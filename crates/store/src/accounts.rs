@@ -1,5 +1,6 @@
 //! Accounts, their bearer tokens and the follower counts shown in the Creator API. An account
-//! is both a creator (integer id) and a Video API user (public id).
+//! is both a creator (integer id) and a Video API user (public id). Creators are also found by
+//! display name (not unique: the lowest id wins) and listed in id order, a page at a time.
 
 use domain::account::{Account, Role};
 use domain::ids::{AccountId, UserId};
@@ -100,6 +101,21 @@ pub async fn find_account_by_username(
     row.into_account()
 }
 
+/// The account with this display name. Display names are not unique: the lowest id (the
+/// oldest account) wins, so the answer never changes when later accounts take the same name.
+/// Exact match (case and all) on the stored, trimmed name.
+pub async fn find_account_by_display_name(
+    pool: &AnyPool,
+    display_name: &str,
+) -> Result<Account, StoreError> {
+    let sql = select_accounts!("FROM accounts a WHERE a.display_name = $1 ORDER BY a.id LIMIT 1");
+    let row: AccountRow = sqlx::query_as(sql)
+        .bind(display_name)
+        .fetch_one(pool)
+        .await?;
+    row.into_account()
+}
+
 /// The account with this username and its stored password hash, for logging in.
 pub async fn find_login(pool: &AnyPool, username: &str) -> Result<(Account, String), StoreError> {
     #[derive(FromRow)]
@@ -138,22 +154,75 @@ pub struct CreatorStats {
     pub likes: i64,
 }
 
+/// The [`CreatorStats`] columns (`following`, `followers`, `likes`) of the creator whose id is
+/// the SQL expression `$id`: one definition for every query that shows creators.
+macro_rules! creator_stats_columns {
+    ($id:literal) => {
+        concat!(
+            "(SELECT COUNT(*) FROM follows WHERE follower_id = ",
+            $id,
+            ") AS following, ",
+            "(SELECT COUNT(*) FROM follows WHERE followee_id = ",
+            $id,
+            ") AS followers, ",
+            "(SELECT CAST(COALESCE(SUM(s.likes), 0) AS BIGINT) FROM video_stats s ",
+            "JOIN videos v ON v.id = s.video_id WHERE v.account_id = ",
+            $id,
+            ") AS likes"
+        )
+    };
+}
+
+#[derive(FromRow)]
+struct CreatorStatsRow {
+    following: i64,
+    followers: i64,
+    likes: i64,
+}
+
+impl From<CreatorStatsRow> for CreatorStats {
+    fn from(row: CreatorStatsRow) -> Self {
+        Self {
+            following: row.following,
+            followers: row.followers,
+            likes: row.likes,
+        }
+    }
+}
+
 pub async fn creator_stats(pool: &AnyPool, id: AccountId) -> Result<CreatorStats, StoreError> {
-    let row: (i64, i64, i64) = sqlx::query_as(
-        "SELECT \
-           (SELECT COUNT(*) FROM follows WHERE follower_id = $1), \
-           (SELECT COUNT(*) FROM follows WHERE followee_id = $1), \
-           (SELECT CAST(COALESCE(SUM(s.likes), 0) AS BIGINT) FROM video_stats s \
-              JOIN videos v ON v.id = s.video_id WHERE v.account_id = $1)",
-    )
-    .bind(id.get())
-    .fetch_one(pool)
-    .await?;
-    Ok(CreatorStats {
-        following: row.0,
-        followers: row.1,
-        likes: row.2,
-    })
+    let sql = concat!("SELECT ", creator_stats_columns!("$1"));
+    let row: CreatorStatsRow = sqlx::query_as(sql).bind(id.get()).fetch_one(pool).await?;
+    Ok(row.into())
+}
+
+/// A page of creators in id order, each with its [`CreatorStats`]: at most `limit` of those
+/// whose id is above `after` (0: from the first).
+pub async fn list_creators(
+    pool: &AnyPool,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<(Account, CreatorStats)>, StoreError> {
+    #[derive(FromRow)]
+    struct CreatorRow {
+        #[sqlx(flatten)]
+        account: AccountRow,
+        #[sqlx(flatten)]
+        stats: CreatorStatsRow,
+    }
+    let sql = concat!(
+        select_accounts!(", "),
+        creator_stats_columns!("a.id"),
+        " FROM accounts a WHERE a.id > $1 ORDER BY a.id LIMIT $2"
+    );
+    let rows: Vec<CreatorRow> = sqlx::query_as(sql)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await?;
+    rows.into_iter()
+        .map(|row| Ok((row.account.into_account()?, row.stats.into())))
+        .collect()
 }
 
 // ----- bearer tokens -----

@@ -233,28 +233,62 @@ pub struct FeedPosition {
     pub id: VideoId,
 }
 
-/// One page of the explore feed: listed, public, ready videos, newest listing first.
-/// (`listed_at <= $1` is implied by the keyset condition; spelled out, it lets the planner
-/// seek straight to the cursor in `videos_explore` instead of scanning down to it.)
+/// Who reads the explore feed, which decides whose videos it holds besides everyone's listed
+/// public ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExploreReader {
+    /// An anonymous reader: listed public videos.
+    Anyone,
+    /// A signed-in reader who wants their own videos too: theirs, private ones included.
+    WithOwn(AccountId),
+    /// A signed-in reader who wants everybody else's: none of theirs, public or private.
+    WithoutOwn(AccountId),
+}
+
+/// One page of the explore feed: listed, ready videos, newest listing first; public ones, and
+/// the reader's own private ones for [`ExploreReader::WithOwn`] (never anybody else's).
+///
+/// Two keyset-limited halves, merged: everyone's public videos (`listed_at <= $1` is implied
+/// by the keyset condition; spelled out, it lets the planner seek straight to the cursor in
+/// the partial index `videos_explore`), and the reader's own private ones (through
+/// `videos_by_account`; an owner id of 0 matches nobody). Each half is already the first
+/// `limit` rows of its part, so the first `limit` of their union are the page.
 pub async fn explore_page(
     pool: &AnyPool,
     after: Option<FeedPosition>,
-    excluding_owner: Option<AccountId>,
+    reader: ExploreReader,
     limit: u32,
 ) -> Result<Vec<Video>, StoreError> {
     let (at, id) = after.map_or((i64::MAX, i64::MAX), |p| {
         (p.listed_at.as_micros(), p.id.get())
     });
-    let sql = select_videos!(
-        "\
-         WHERE v.listed_at IS NOT NULL AND v.is_private = 0 AND v.status = 'ready' \
-           AND v.listed_at <= $1 AND (v.listed_at < $1 OR v.id < $2) AND v.account_id <> $3 \
-         ORDER BY v.listed_at DESC, v.id DESC LIMIT $4"
+    let (excluded_owner, own_private) = match reader {
+        ExploreReader::Anyone => (0, 0),
+        ExploreReader::WithOwn(owner) => (0, owner.get()),
+        ExploreReader::WithoutOwn(owner) => (owner.get(), 0),
+    };
+    let sql = concat!(
+        "SELECT * FROM (",
+        select_videos!(
+            "\
+             WHERE v.listed_at IS NOT NULL AND v.is_private = 0 AND v.status = 'ready' \
+               AND v.listed_at <= $1 AND (v.listed_at < $1 OR v.id < $2) AND v.account_id <> $3 \
+             ORDER BY v.listed_at DESC, v.id DESC LIMIT $5"
+        ),
+        ") AS public_page UNION ALL SELECT * FROM (",
+        select_videos!(
+            "\
+             WHERE v.account_id = $4 AND v.is_private = 1 AND v.listed_at IS NOT NULL \
+               AND v.status = 'ready' AND v.listed_at <= $1 AND (v.listed_at < $1 OR v.id < $2) \
+             ORDER BY v.listed_at DESC, v.id DESC LIMIT $5"
+        ),
+        ") AS own_private_page ORDER BY listed_at DESC, id DESC LIMIT $5"
     );
     let rows = sqlx::query_as(sql)
         .bind(at)
         .bind(id)
-        .bind(excluding_owner.map_or(0, AccountId::get))
+        .bind(excluded_owner)
+        .bind(own_private)
         .bind(i64::from(limit))
         .fetch_all(pool)
         .await?;

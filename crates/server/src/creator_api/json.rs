@@ -15,6 +15,11 @@ use crate::payout::projection::ProjectedPayout;
 use crate::payout::scoring;
 
 #[derive(Serialize)]
+pub struct Health {
+    pub ok: bool,
+}
+
+#[derive(Serialize)]
 pub struct UploadCreated {
     pub ok: bool,
     pub video_id: i64,

@@ -4,13 +4,16 @@
 //!
 //! - [`error`]: this surface's error type and its one mapping to responses.
 //! - [`json`]: the JSON shapes of this surface (the compatibility contract).
-//! - [`query`]: reading integer ids from query strings.
+//! - [`query`]: reading ids, bounded integers and text from query strings.
 //! - [`upload`]: `POST /upload-video`.
 //! - [`videos`]: the video read endpoints.
-//! - [`creators`]: `GET /get-creator-data`.
+//! - [`creators`]: `GET /get-creator-data`, and the original service's
+//!   `GET /get-creator-by-name` and `GET /list-creators`.
+//! - [`health`]: the original service's `GET /health`.
 
 mod creators;
 mod error;
+mod health;
 mod json;
 mod query;
 mod upload;
@@ -25,4 +28,5 @@ pub fn router() -> Router<AppState> {
         .merge(upload::router())
         .merge(videos::router())
         .merge(creators::router())
+        .merge(health::router())
 }

@@ -1,7 +1,8 @@
-//! Reading the Creator API's integer ids from query strings, with this surface's 400 errors
-//! for a missing or non-integer value.
+//! Reading the Creator API's query strings: integer ids, optional bounded integers and plain
+//! text values, with this surface's 400 errors for a missing or malformed value.
 
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
@@ -39,12 +40,28 @@ impl Params {
         self.positive_integer("creator_id").map(AccountId::new)
     }
 
-    /// An optional positive integer: absent is `None`, anything but a positive integer a 400.
-    pub fn optional_positive_integer(&self, name: &str) -> Result<Option<i64>, CreatorApiError> {
-        self.0
-            .get(name)
-            .map(|raw| parse_positive_integer(name, raw))
-            .transpose()
+    /// A text value as sent, if present.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// An optional integer within `valid`; anything else is a 400 saying it must be
+    /// `expected` (e.g. "an integer from 1 to 1000").
+    pub fn optional_integer(
+        &self,
+        name: &str,
+        valid: RangeInclusive<i64>,
+        expected: &str,
+    ) -> Result<Option<i64>, CreatorApiError> {
+        let Some(raw) = self.0.get(name) else {
+            return Ok(None);
+        };
+        match raw.trim().parse::<i64>() {
+            Ok(n) if valid.contains(&n) => Ok(Some(n)),
+            _ => Err(CreatorApiError::BadRequest(format!(
+                "{name} must be {expected}"
+            ))),
+        }
     }
 }
 

@@ -149,13 +149,14 @@ async fn get_all_videos_thumbnails(
     params: Params,
     headers: HeaderMap,
 ) -> Result<Json<ThumbnailList>, CreatorApiError> {
-    let limit = params.optional_positive_integer("limit")?;
-    if limit.is_some_and(|n| n > MAX_THUMBNAILS_PER_RESPONSE) {
-        return Err(CreatorApiError::BadRequest(format!(
-            "limit must be at most {MAX_THUMBNAILS_PER_RESPONSE}"
-        )));
-    }
-    let after = params.optional_positive_integer("after")?.unwrap_or(0);
+    let limit = params.optional_integer(
+        "limit",
+        1..=MAX_THUMBNAILS_PER_RESPONSE,
+        "an integer from 1 to 100",
+    )?;
+    let after = params
+        .optional_integer("after", 0..=i64::MAX, "a video id")?
+        .unwrap_or(0);
     let page_size = limit.unwrap_or(MAX_THUMBNAILS_PER_RESPONSE) as usize;
     let mut visible = visible_videos_of(&state, &params, &headers)
         .await?

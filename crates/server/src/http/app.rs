@@ -1,23 +1,43 @@
 //! The whole HTTP application as one `Router`, separate from serving it so tests can drive it
-//! directly. Every request is logged as a structured span (method, path, status, latency).
+//! directly. Every request is logged as a structured span (method, path, status, latency), and
+//! every response, errors and preflights included, carries the CORS headers of
+//! [`cors`](crate::http::cors).
+//!
+//! The Video API answers each of its paths with and without a trailing slash, as the original
+//! FastAPI service's clients expect (they call `/video/explore?…` as often as
+//! `/video/explore/?…`). Both forms are served directly rather than redirected as FastAPI did
+//! (307 to the other form): the body is the same, without the extra round trip, and without
+//! the second CORS preflight a browser makes when a cross-origin request is redirected. The
+//! surface's routes are registered without the slash and its requests go through
+//! `NormalizePath`, which trims a trailing one, so the two forms cannot drift apart. The
+//! Creator API (a Flask service, whose paths never had one) and the documentation pages (which
+//! rely on `/docs/`) match exactly and are routed first; everything else reaches the Video
+//! API, whose fallbacks answer unknown paths (404) and wrong methods (405).
 
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Json, Router};
+use tower_http::normalize_path::NormalizePath;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::http::openapi;
+use crate::http::{cors, openapi};
 use crate::state::AppState;
 use crate::{creator_api, video_api};
 
 pub fn app(state: AppState) -> Router {
+    let video_api = NormalizePath::trim_trailing_slash(
+        video_api::router()
+            .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed)
+            .with_state(state.clone()),
+    );
     Router::new()
         .merge(creator_api::router())
-        .merge(video_api::router())
         .merge(openapi::router())
-        .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .fallback_service(video_api)
+        .layer(cors::layer(&state.settings.cors_allowed_origins))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))

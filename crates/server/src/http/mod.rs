@@ -2,7 +2,8 @@
 //! shape; nothing here knows about a particular surface except [`app`], which composes them,
 //! and [`openapi`], which collects their documentation.
 //!
-//! - [`app`]: the whole router, fallbacks and request logging.
+//! - [`app`]: the whole router, fallbacks, trailing slashes and request logging.
+//! - [`cors`]: cross-origin access for browser apps on other origins.
 //! - [`openapi`]: `/openapi.json` and `/docs`.
 //! - [`auth`]: passwords, bearer tokens, who is calling.
 //! - [`signing`]: HMAC-signed links.
@@ -12,6 +13,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod cors;
 pub mod data_uris;
 pub mod openapi;
 pub mod signing;

@@ -61,8 +61,11 @@ mod creator_api_doc {
 
     #[derive(OpenApi)]
     #[openapi(paths(
+        health,
         upload_video,
         get_creator_data,
+        get_creator_by_name,
+        list_creators,
         get_video,
         get_video_thumbnail,
         get_video_data,
@@ -70,6 +73,11 @@ mod creator_api_doc {
         get_all_videos_thumbnails
     ))]
     pub struct CreatorApiDoc;
+
+    /// The original service's liveness check (not in the seed; its mobile app calls it).
+    #[utoipa::path(get, path = "/health", tag = "creator",
+        responses((status = 200, description = "`{\"ok\": true}`")))]
+    fn health() {}
 
     /// Upload a video; it is listed at once under `title`.
     #[utoipa::path(post, path = "/upload-video", tag = "creator",
@@ -96,6 +104,32 @@ mod creator_api_doc {
             (status = 404, description = "Unknown creator"),
         ))]
     fn get_creator_data() {}
+
+    /// A creator found by display name, as `/get-creator-data` gives it (the original
+    /// service's route; not in the seed). Names are not unique: the lowest `creator_id` with
+    /// exactly this name (case included, surrounding spaces ignored) wins.
+    #[utoipa::path(get, path = "/get-creator-by-name", tag = "creator",
+        params(("name" = String, Query, description = "The display name, e.g. `John Doe`")),
+        responses(
+            (status = 200, description = "`{creator_id, followers, following, likes, name}`"),
+            (status = 400, description = "`{\"error\": \"name is required\"}`"),
+            (status = 404, description = "`{\"error\": \"not found\"}`"),
+        ))]
+    fn get_creator_by_name() {}
+
+    /// Creators in `creator_id` order, a page at a time, each as `/get-creator-data` gives it
+    /// (the original service's route; not in the seed). The next page starts `after` the last
+    /// `creator_id` of this one; a page shorter than `limit` is the last.
+    #[utoipa::path(get, path = "/list-creators", tag = "creator",
+        params(
+            ("limit" = Option<u32>, Query, description = "Rows in the page: 1 to 1000, default 100"),
+            ("after" = Option<i64>, Query, description = "Start after this creator_id (default 0: from the first)"),
+        ),
+        responses(
+            (status = 200, description = "`[{creator_id, followers, following, likes, name}, …]`"),
+            (status = 400, description = "`limit` or `after` is not a valid integer: `{\"error\": …}`"),
+        ))]
+    fn list_creators() {}
 
     /// The video's bytes, with HTTP ranges and ETags.
     #[utoipa::path(get, path = "/get-video", tag = "creator",

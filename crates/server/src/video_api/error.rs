@@ -1,8 +1,10 @@
 //! Everything that can go wrong in the Video API, and the one place it becomes a response, in
-//! FastAPI's shapes: `{"detail": "<message>"}` for 4xx, `{"detail": [{"loc", "msg", "type"}]}`
-//! for request validation (422), and the original's `{"error": "invalid next page"}` for a bad
-//! cursor. Internal errors are logged with their cause and answered generically. The accounts
-//! and engagement endpoints speak the same shapes and use this type too.
+//! the original service's shapes: `{"error": "<message>"}` for a 400 (its input errors, e.g.
+//! `invalid next page` or `invalid file name::…`, which its web app shows as `body.error`),
+//! FastAPI's `{"detail": [{"loc", "msg", "type"}]}` for request validation (422), and
+//! FastAPI's `{"detail": "<message>"}` for every other status. Internal errors are logged with
+//! their cause and answered generically. The accounts and engagement endpoints speak the same
+//! shapes and use this type too.
 
 use axum::Json;
 use axum::http::header::WWW_AUTHENTICATE;
@@ -85,7 +87,7 @@ impl IntoResponse for VideoApiError {
         };
         let body = match self {
             Self::Validation(issues) => json!({ "detail": issues }),
-            Self::InvalidNextPage => json!({ "error": "invalid next page" }),
+            Self::BadRequest(_) | Self::InvalidNextPage => json!({ "error": self.to_string() }),
             Self::Internal(cause) => {
                 tracing::error!(%cause, "video API internal error");
                 json!({ "detail": "Internal Server Error" })
@@ -174,6 +176,22 @@ mod tests {
         let (status, body) = body_of(VideoApiError::InvalidNextPage).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body, json!({"error": "invalid next page"}));
+    }
+
+    #[tokio::test]
+    async fn a_bad_request_uses_the_originals_error_shape_and_other_statuses_fastapis() {
+        let bad =
+            VideoApiError::BadRequest("invalid file name::s^.mp4, allowed characters: …".into());
+        let (status, body) = body_of(bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            json!({"error": "invalid file name::s^.mp4, allowed characters: …"})
+        );
+        let (status, body) =
+            body_of(VideoApiError::Forbidden("this video is private".into())).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(body, json!({"detail": "this video is private"}));
     }
 
     #[tokio::test]

@@ -9,6 +9,10 @@
 //! - [`lookup`]: the video a request names, as the caller may see it.
 //! - [`links`], [`cursor`], [`policy`]: signed links, feed cursors, upload policies.
 //!
+//! Routes are registered without a trailing slash (the OpenAPI document keeps the seed's
+//! spelling, e.g. `/video/explore/`): [`app`](crate::http::app) trims one from every request
+//! of this surface, so each path answers in both forms.
+//!
 //! The endpoints:
 //! - [`videos`]: the original service's endpoints: upload, the caller's videos, feeds,
 //!   watch links and what they point at.

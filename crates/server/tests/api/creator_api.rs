@@ -622,30 +622,29 @@ async fn a_wrong_method_is_a_json_405_that_lists_the_allowed_ones() {
     );
 }
 
+/// What `kill -9` leaves in the middle of an upload is a `.part` file nobody holds a lock on:
+/// the next start removes it at once (not an hour later), and an upload another process on
+/// the same data directory is writing (it holds the file's lock) is kept.
 #[tokio::test]
-async fn a_start_removes_stale_staging_files_but_keeps_uploads_in_flight() {
+async fn a_start_removes_staging_files_a_crash_left_but_keeps_uploads_in_flight() {
     let app = spawn_app().await;
     let staging = app.data_dir.path().join("staging");
-    let stale = staging.join("upload-crashed.part");
+    let crashed = staging.join("upload-crashed.part");
     let in_flight = staging.join("upload-in-flight.part");
-    std::fs::write(&stale, b"left by a crash").unwrap();
+    std::fs::write(&crashed, b"left by a crash a moment ago").unwrap();
     std::fs::write(&in_flight, b"another process is writing this").unwrap();
-    let three_hours_ago = std::time::SystemTime::now() - Duration::from_secs(3 * 3600);
-    std::fs::File::options()
-        .write(true)
-        .open(&stale)
-        .unwrap()
-        .set_modified(three_hours_ago)
-        .unwrap();
+    let writer = std::fs::File::open(&in_flight).unwrap();
+    writer.lock().unwrap();
 
     let mut settings = (*app.state.settings).clone();
     settings.processing_workers = 0;
     server::build_state(settings, app.clock.clone())
         .await
         .unwrap();
-    assert!(!stale.exists(), "a stale staging file is removed at start");
+    assert!(!crashed.exists(), "a dead staging file is removed at start");
     assert!(
         in_flight.exists(),
         "a live one may belong to another process on this data dir"
     );
+    drop(writer);
 }

@@ -1,6 +1,9 @@
 //! HTTP-level tests of the reelshare server: each starts the real router on a random port with
 //! its own database and media directory and speaks HTTP to it.
 
+mod compat_cors;
+mod compat_creator_api;
+mod compat_video_api;
 mod creator_api;
 mod creator_api_thumbnails;
 mod engagement;

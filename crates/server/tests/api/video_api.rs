@@ -75,14 +75,14 @@ async fn an_upload_goes_from_processing_to_draft_to_listed_to_watched_to_deleted
     // The first update must carry title and description; other fields are refused.
     let path = format!("/video/my/{hash_id}");
     let only_title = put_json(&app, &path, Some(token), &json!({"title": "Hi"})).await;
-    assert_detail(
+    assert_error(
         only_title,
         400,
         "the first update must set title and description",
     )
     .await;
     let extra = json!({"title": "Hi", "description": "d", "listing_time": "2020-01-01T00:00:00Z"});
-    assert_detail(
+    assert_error(
         put_json(&app, &path, Some(token), &extra).await,
         400,
         "unsupported field",
@@ -140,7 +140,7 @@ async fn an_upload_goes_from_processing_to_draft_to_listed_to_watched_to_deleted
     .await;
     assert_eq!(get(&app, &watch_path, Some(token)).await.status(), 200);
     let relist = json!({"listing_time": "2020-01-01T00:00:00Z"});
-    assert_detail(
+    assert_error(
         put_json(&app, &path, Some(token), &relist).await,
         400,
         "unsupported field",
@@ -251,7 +251,13 @@ async fn upload_instructions_refuse_bad_content_types_and_unsafe_file_names() {
         )
     };
     let text = get(&app, &path("text/plain", "a.mp4"), token).await;
-    assert_detail(text, 400, "unsupported file content type: text/plain").await;
+    assert_error(
+        text,
+        400,
+        "invalid file content type::text/plain, supported types: \
+         ['video/mp4', 'video/webm', 'video/ogg', 'video/mpeg']",
+    )
+    .await;
     for name in [
         "../evil.mp4",
         "a/b.mp4",
@@ -263,7 +269,7 @@ async fn upload_instructions_refuse_bad_content_types_and_unsafe_file_names() {
     ] {
         let response = get(&app, &path("video/mp4", name), token).await;
         assert_eq!(response.status(), 400, "{name:?}");
-        assert!(json(response).await["detail"].is_string());
+        assert!(json(response).await["error"].is_string());
     }
     let missing = get(&app, "/video/upload/", token).await;
     assert_eq!(missing.status(), 422);
@@ -275,7 +281,7 @@ async fn upload_instructions_refuse_bad_content_types_and_unsafe_file_names() {
         ]})
     );
     // A good request: a form for reelshare's own upload endpoint, carrying a 60 s policy.
-    let ok = instructions(&app, &user.token, "video/webm", "holiday clip.webm").await;
+    let ok = instructions(&app, &user.token, "video/webm", "holiday_clip.webm").await;
     assert_eq!(ok["url"], app.url("/media/uploads"));
     let signatures = ok["signatures"].as_object().unwrap();
     let mut names: Vec<&str> = signatures.keys().map(String::as_str).collect();
@@ -308,7 +314,8 @@ async fn a_form_post_is_verified_before_any_byte_is_kept() {
     for (overrides, status) in cases {
         let response = post_form_with(&app, &form, &overrides, bytes()).await;
         assert_eq!(response.status(), status, "{overrides:?}");
-        assert!(json(response).await["detail"].is_string());
+        let shape = if status == 400 { "error" } else { "detail" };
+        assert!(json(response).await[shape].is_string());
     }
     // A body that is not a form, and a form without a file.
     let not_form = app
@@ -395,7 +402,7 @@ async fn a_file_that_is_not_a_video_fails_as_corrupted_and_keeps_no_bytes() {
     let path = format!("/video/my/{hash_id}");
     let body = json!({"title": "t", "description": "d"});
     let put = put_json(&app, &path, Some(&user.token), &body);
-    assert_detail(put.await, 400, "video failed processing").await;
+    assert_error(put.await, 400, "video failed processing").await;
     assert_eq!(delete(&app, &path, Some(&user.token)).await.status(), 204);
 }
 

@@ -81,6 +81,15 @@ pub async fn assert_detail(response: reqwest::Response, status: u16, message: &s
     );
 }
 
+/// `{"error": message}` with `status`: the original service's shape of its 400s.
+pub async fn assert_error(response: reqwest::Response, status: u16, message: &str) {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        json(response).await,
+        serde_json::json!({ "error": message })
+    );
+}
+
 pub fn query_escape(value: &str) -> String {
     let mut out = String::new();
     for byte in value.bytes() {

@@ -1,7 +1,9 @@
 //! The Video API's feeds: `GET /video/explore/` (every listed public video, newest listing
-//! first; `include_my=false` leaves the caller's own out) and `GET /video/user/{user_id}` (one
-//! user's listed videos, their private ones only to themselves). Both page by keyset, 30 at a
-//! time, with the signed opaque cursor of [`cursor`](crate::video_api::cursor).
+//! first; with a token, `include_my=true` (the default) adds the caller's own private ones and
+//! `include_my=false` leaves all the caller's own out, as the original did) and
+//! `GET /video/user/{user_id}` (one user's listed videos, their private ones only to
+//! themselves). Both page by keyset, 30 at a time, with the signed opaque cursor of
+//! [`cursor`](crate::video_api::cursor). Nobody else's private video is ever in either.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -10,7 +12,7 @@ use axum::{Json, Router};
 use domain::ids::UserId;
 use domain::video::Video;
 use store::accounts;
-use store::videos::{self, FeedPosition};
+use store::videos::{self, ExploreReader, FeedPosition};
 
 use super::json::{VideoRecord, VideosPage};
 use crate::state::AppState;
@@ -23,7 +25,7 @@ pub const PAGE_SIZE: u32 = 30;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/video/explore/", get(explore))
+        .route("/video/explore", get(explore))
         .route("/video/user/{user_id}", get(user_videos))
 }
 
@@ -31,7 +33,7 @@ pub fn router() -> Router<AppState> {
 #[utoipa::path(get, path = "/video/explore/", tag = "video",
     params(
         ("next" = Option<String>, Query, description = "The `next` of the previous page"),
-        ("include_my" = Option<bool>, Query, description = "false: leave out the caller's own videos (default true)"),
+        ("include_my" = Option<bool>, Query, description = "With a token: true (the default) adds the caller's own private videos; false leaves out all the caller's own videos"),
     ),
     responses(
         (status = 200, description = "Successful Response", body = VideosPage),
@@ -50,8 +52,12 @@ pub(crate) async fn explore(
     let include_my = query.boolean("include_my", true);
     query.finish()?;
     let after = position(&state, Feed::Explore, next.as_deref())?;
-    let excluding = if include_my { None } else { caller.id() };
-    let rows = videos::explore_page(state.pool(), after, excluding, PAGE_SIZE + 1).await?;
+    let reader = match caller.id() {
+        None => ExploreReader::Anyone,
+        Some(id) if include_my => ExploreReader::WithOwn(id),
+        Some(id) => ExploreReader::WithoutOwn(id),
+    };
+    let rows = videos::explore_page(state.pool(), after, reader, PAGE_SIZE + 1).await?;
     Ok(Json(page(&state, &headers, Feed::Explore, rows)))
 }
 

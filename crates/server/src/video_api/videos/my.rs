@@ -25,7 +25,7 @@ use crate::video_api::lookup::{self, NotOwned};
 const EDITABLE: [&str; 3] = ["title", "description", "is_private"];
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/video/my/", get(my_videos)).route(
+    Router::new().route("/video/my", get(my_videos)).route(
         "/video/my/{hash_id}",
         put(update_video).delete(delete_video),
     )
@@ -118,7 +118,7 @@ fn parse_edit(body: &serde_json::Value) -> Result<Edit, VideoApiError> {
     request_body(content = serde_json::Value, description = "Only `title`, `description` and `is_private`; the first update must carry `title` and `description`."),
     responses(
         (status = 204, description = "Successful Response"),
-        (status = 400, description = "Bad Request"),
+        (status = 400, description = "Bad Request: {\"error\": \"<why>\"}"),
         (status = 401, description = "Unauthorized"),
         (status = 404, description = "Not Found"),
         (status = 422, description = "Validation Error"),

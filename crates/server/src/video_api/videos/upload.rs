@@ -1,6 +1,9 @@
 //! Starting an upload: `GET /video/upload/config` (the limits) and `GET /video/upload/`, which
 //! checks the file's content type and name and hands out a signed form policy for a new
 //! `hash_id` (see [`policy`](crate::video_api::policy)). No row exists until the form is posted.
+//! A refused content type or name is a 400 with the original service's message
+//! (`invalid file content type::…`, `invalid file name::…`); the name follows the original's
+//! rule, [`UploadFileName`].
 
 use std::collections::BTreeMap;
 
@@ -8,7 +11,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
-use domain::text::FileName;
+use domain::text::UploadFileName;
 
 use super::json::{FileUploadSignedInstructions, VideoUploadConfigRecord};
 use crate::state::AppState;
@@ -23,7 +26,7 @@ use crate::video_api::policy::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/video/upload/config", get(upload_config))
-        .route("/video/upload/", get(upload_instructions))
+        .route("/video/upload", get(upload_instructions))
 }
 
 /// Get Video Upload Config
@@ -48,11 +51,11 @@ pub(crate) async fn upload_config(
     security(("bearer" = [])),
     params(
         ("file_content_type" = String, Query, description = "One of the configured video types"),
-        ("file_name" = String, Query, description = "At most 255 bytes; no path separators or control characters"),
+        ("file_name" = String, Query, description = "1 to 255 bytes of a-z A-Z 0-9 ! @ _ . ' ( ) -, not starting or ending with a dot"),
     ),
     responses(
         (status = 200, description = "Successful Response", body = FileUploadSignedInstructions),
-        (status = 400, description = "Bad Request"),
+        (status = 400, description = "Bad Request: {\"error\": \"invalid file content type::…\"} or {\"error\": \"invalid file name::…\"}"),
         (status = 401, description = "Unauthorized"),
         (status = 422, description = "Validation Error"),
     ))]
@@ -66,13 +69,19 @@ pub(crate) async fn upload_instructions(
     let content_type = query.required("file_content_type");
     let file_name = query.required("file_name");
     query.finish()?;
-    if !state.settings.valid_file_types.contains(&content_type) {
+    let valid_types = &state.settings.valid_file_types;
+    if !valid_types.contains(&content_type) {
         return Err(VideoApiError::BadRequest(format!(
-            "unsupported file content type: {content_type}"
+            "invalid file content type::{content_type}, supported types: {}",
+            python_list(valid_types)
         )));
     }
-    let file_name =
-        FileName::parse(&file_name).map_err(|e| VideoApiError::BadRequest(e.to_string()))?;
+    let file_name = UploadFileName::parse(&file_name).map_err(|_| {
+        VideoApiError::BadRequest(format!(
+            "invalid file name::{file_name}, allowed characters: {}",
+            UploadFileName::ALLOWED_CHARACTERS
+        ))
+    })?;
 
     let ttl = i64::try_from(state.settings.upload_form_ttl.as_secs()).unwrap_or(60);
     let policy = UploadPolicy {
@@ -94,4 +103,23 @@ pub(crate) async fn upload_instructions(
         url: Links::for_request(&state, &headers).absolute(UPLOAD_FORM_PATH),
         signatures,
     }))
+}
+
+/// A list of strings as the original service (Python) printed one in its messages:
+/// `['video/mp4', 'video/webm']`.
+fn python_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|item| format!("'{item}'")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_printed_the_way_python_prints_them() {
+        let types = ["video/mp4".to_owned(), "video/webm".to_owned()];
+        assert_eq!(python_list(&types), "['video/mp4', 'video/webm']");
+        assert_eq!(python_list(&[]), "[]");
+    }
 }

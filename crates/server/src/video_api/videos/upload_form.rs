@@ -55,7 +55,7 @@ pub fn router() -> Router<AppState> {
         description = "Every field of `signatures` from `GET /video/upload/`, then `file`."),
     responses(
         (status = 204, description = "Upload accepted; processing is queued"),
-        (status = 400, description = "Malformed form"),
+        (status = 400, description = "Malformed form: {\"error\": \"<why>\"}"),
         (status = 403, description = "Signature, expiry or fields do not match the policy"),
         (status = 409, description = "This form was already used"),
         (status = 413, description = "Maximum file size exceeded"),

@@ -16,7 +16,7 @@ use crate::video_api::extract::{MaybeCaller, QueryParams};
 use crate::video_api::links::Links;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/video/watch/", get(watch))
+    Router::new().route("/video/watch", get(watch))
 }
 
 /// Get Watch Video Record
