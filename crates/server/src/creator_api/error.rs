@@ -3,12 +3,14 @@
 //! with a generic message; their details never reach the client.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use store::StoreError;
 
 use crate::http::auth::AuthError;
+use crate::http::limits::Limited;
 use crate::upload::ingest::IngestError;
 use crate::upload::refusal::MediaRefusal;
 
@@ -28,6 +30,11 @@ pub enum CreatorApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     UnprocessableMedia(String),
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// 429 with `Retry-After`.
+    #[error("too many requests")]
+    TooManyRequests(Limited),
     #[error("internal error")]
     Internal(String),
 }
@@ -42,12 +49,24 @@ impl IntoResponse for CreatorApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::UnprocessableMedia(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(detail) => {
                 tracing::error!(%detail, "creator API internal error");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        (status, Json(json!({ "error": self.to_string() }))).into_response()
+        let retry_after = match &self {
+            Self::TooManyRequests(limited) => Some(limited.retry_after_seconds()),
+            _ => None,
+        };
+        let mut response = (status, Json(json!({ "error": self.to_string() }))).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -69,6 +88,12 @@ impl From<AuthError> for CreatorApiError {
     }
 }
 
+impl From<Limited> for CreatorApiError {
+    fn from(limited: Limited) -> Self {
+        Self::TooManyRequests(limited)
+    }
+}
+
 impl From<IngestError> for CreatorApiError {
     fn from(error: IngestError) -> Self {
         match error {
@@ -76,6 +101,7 @@ impl From<IngestError> for CreatorApiError {
             IngestError::FieldTooLong { .. } | IngestError::Client(_) => {
                 Self::BadRequest(error.to_string())
             }
+            IngestError::TooSlow(_) => Self::RequestTimeout(error.to_string()),
             IngestError::Store(store) => store.into(),
         }
     }

@@ -18,6 +18,10 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // nosniff everywhere; CSP and frame protection on HTML pages (`http::headers`).
+        .layer(axum::middleware::map_response(
+            crate::http::headers::protect,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
