@@ -6,8 +6,11 @@
 //!   backlog rather than being refused);
 //! - a request's head must arrive within `header_read_timeout` (hyper's timer, started when
 //!   the connection opens and again after each response), which ends slowloris connections;
-//! - a connection with no request in progress and no byte moving either way for
-//!   `keep_alive_timeout` is closed (an idle keep-alive connection, or one that never speaks);
+//! - a connection with no request in progress (from its head to the end of its response's
+//!   body) and no byte moving either way for `keep_alive_timeout` is closed: an idle
+//!   keep-alive connection, or one that never speaks. A download stalled by its reader is a
+//!   request in progress and is not cut (a paused player keeps its connection); such
+//!   connections are bounded by `max_connections`;
 //! - every request body is held to a minimum pace by [`body_rate`](super::body_rate);
 //! - each request carries its peer address as `ConnectInfo<SocketAddr>` for
 //!   [`client_ip`](super::client_ip).
@@ -126,8 +129,15 @@ async fn serve_connection(
         let router = router.clone();
         async move {
             let response = router.oneshot(request).await;
-            drop(in_flight);
-            response
+            // In progress until the response body is sent (or dropped).
+            response.map(|response| {
+                response.map(|body| {
+                    Body::new(UntilSent {
+                        body,
+                        _in_flight: in_flight,
+                    })
+                })
+            })
         }
     });
     let connection = http1::Builder::new()
@@ -205,9 +215,34 @@ impl Activity {
     }
 }
 
-/// A request in progress (until its response's head is ready; streaming the body after that
-/// moves bytes, which keeps the connection from looking idle).
+/// A request in progress, from its head until its response body is sent.
 struct InFlight(Arc<Activity>);
+
+/// A response body that keeps its request in progress until hyper is done with it.
+struct UntilSent {
+    body: Body,
+    _in_flight: InFlight,
+}
+
+impl http_body::Body for UntilSent {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
