@@ -17,6 +17,7 @@
 //! - [`engagement`]: the watch-report writer and the engagement endpoints' video cache.
 //! - [`payout`]: scoring, the open period's projection, closing periods, `reelshare payout`.
 //! - [`demo`]: `reelshare demo`.
+//! - [`token_cli`]: `reelshare token`, a bearer token for an existing creator.
 
 pub mod clock;
 mod creator_api;
@@ -27,6 +28,7 @@ pub mod payout;
 pub mod settings;
 pub mod startup;
 pub mod state;
+pub mod token_cli;
 pub mod upload;
 mod video_api;
 

@@ -1,6 +1,6 @@
 //! The `reelshare` binary: parse the command line, load settings, and hand over to the
 //! library. `serve` (the default) runs the server; `worker` only processes queued uploads;
-//! `migrate` only brings the schema up to date.
+//! `migrate` only brings the schema up to date; `token` prints a bearer token for a creator.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -45,6 +45,15 @@ enum Command {
     Migrate {
         #[arg(long)]
         data_dir: Option<PathBuf>,
+    },
+    /// Issue a bearer token for an existing creator (e.g. 1, the seeded default creator) and
+    /// print it once, on standard output.
+    Token {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// The creator (account) the token signs in as.
+        #[arg(long)]
+        creator_id: i64,
     },
     /// The revenue split: simulate, recompute the projection, close a period.
     Payout {
@@ -113,6 +122,7 @@ async fn main() -> anyhow::Result<()> {
         },
         Command::Migrate { data_dir }
         | Command::Worker { data_dir }
+        | Command::Token { data_dir, .. }
         | Command::Payout { data_dir, .. }
         | Command::Demo { data_dir, .. } => CommandLineOverrides {
             bind: None,
@@ -123,6 +133,10 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Payout { action, .. } = command {
         // No logging: standard output is the JSON result.
         return payout(action, &settings).await;
+    }
+    if let Command::Token { creator_id, .. } = command {
+        // No logging: standard output is the token.
+        return token(&settings, creator_id).await;
     }
     init_logging(settings.log_format);
     match command {
@@ -145,7 +159,7 @@ async fn main() -> anyhow::Result<()> {
             println!("database is up to date");
             Ok(())
         }
-        Command::Payout { .. } => unreachable!("handled above"),
+        Command::Payout { .. } | Command::Token { .. } => unreachable!("handled above"),
         Command::Demo {
             seed,
             creators,
@@ -198,6 +212,28 @@ async fn payout(action: PayoutAction, settings: &Settings) -> anyhow::Result<()>
         }
         Err(error) => {
             eprintln!("reelshare payout: {error}");
+            std::process::exit(error.exit_code());
+        }
+    }
+}
+
+/// Runs `token`: the token alone on standard output (for `TOKEN=$(reelshare token …)`), what
+/// it is for on standard error; exit status 2 for an unknown creator.
+async fn token(settings: &Settings, creator_id: i64) -> anyhow::Result<()> {
+    match server::token_cli::issue(settings, creator_id, &SystemClock).await {
+        Ok(issued) => {
+            println!("{}", issued.token);
+            eprintln!(
+                "reelshare token: a bearer token for creator {} ({}), valid until {}; it is \
+                 shown only this once. Send it as `Authorization: Bearer <token>`.",
+                issued.creator_id,
+                issued.name,
+                server::http::timefmt::iso8601(issued.expires_at),
+            );
+            Ok(())
+        }
+        Err(error) => {
+            eprintln!("reelshare token: {error}");
             std::process::exit(error.exit_code());
         }
     }

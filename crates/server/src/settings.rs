@@ -63,8 +63,45 @@ pub struct RawSettings {
     /// Media with no video row older than this is deleted at start-up (left by a crash).
     pub orphan_grace_seconds: u64,
     /// Base of the absolute links reelshare hands out (upload form, watch links), e.g.
-    /// `https://video.example.org`; empty: taken from the request's `Host` header.
+    /// `https://video.example.org`; empty: a request's `Host` if it is in `allowed_hosts`,
+    /// else `http://<bind address>`. Never a `Host` that is not allowed.
     pub public_url: String,
+    /// Host names (optionally `name:port`) whose `Host` header may be echoed into links when
+    /// `public_url` is empty.
+    pub allowed_hosts: Vec<String>,
+    /// IPs or CIDR networks of reverse proxies whose `X-Forwarded-For` is believed; empty: the
+    /// socket's peer address is the client.
+    pub trusted_proxies: Vec<String>,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// A request's head must arrive within this (from the connection's start or the end of
+    /// the previous response).
+    pub header_read_timeout_seconds: u64,
+    /// A connection with no request in progress and no byte moving is closed after this.
+    pub keep_alive_timeout_seconds: u64,
+    /// A request body (an upload) must arrive within this.
+    pub upload_timeout_seconds: u64,
+    /// After `upload_rate_grace_seconds`, a request body must keep arriving at this average
+    /// rate.
+    pub upload_min_bytes_per_second: u64,
+    pub upload_rate_grace_seconds: u64,
+    /// Password hashes computed at once (Argon2id takes 19 MiB each); 0: the number of CPUs.
+    pub password_hash_concurrency: usize,
+    /// How long a login or registration waits for a hashing slot before a 503.
+    pub password_hash_wait_seconds: u64,
+    /// Rate limits, each `"N/min"` or `"N/min burst B"` (B defaults to N), or `"off"`.
+    pub rate_limit_login_per_ip: String,
+    pub rate_limit_login_per_account: String,
+    pub rate_limit_register_per_ip: String,
+    pub rate_limit_register_per_account: String,
+    pub rate_limit_upload_form_per_ip: String,
+    pub rate_limit_upload_form_per_account: String,
+    pub rate_limit_upload_per_ip: String,
+    pub rate_limit_upload_per_account: String,
+    pub rate_limit_comment_per_ip: String,
+    pub rate_limit_comment_per_account: String,
+    pub rate_limit_report_per_ip: String,
+    pub rate_limit_report_per_account: String,
     /// Origins whose browser apps may call the APIs: `*` (any origin, as the original services
     /// allowed), or a list: a TOML array, or one string of comma-separated origins (as the
     /// environment gives it); an empty list allows no other origin.
@@ -87,7 +124,7 @@ impl Default for RawSettings {
             database_url: None,
             max_upload_bytes: 1_000_000_000,
             default_creator_name: "John Doe".into(),
-            allow_anonymous_creator_uploads: true,
+            allow_anonymous_creator_uploads: false,
             ffmpeg: "auto".into(),
             ffmpeg_timeout_seconds: 120,
             log_format: "text".into(),
@@ -115,6 +152,28 @@ impl Default for RawSettings {
             orphan_grace_seconds: 3600,
             public_url: String::new(),
             cors_allowed_origins: RawOrigins::One("*".into()),
+            allowed_hosts: Vec::new(),
+            trusted_proxies: Vec::new(),
+            max_connections: 1024,
+            header_read_timeout_seconds: 10,
+            keep_alive_timeout_seconds: 5,
+            upload_timeout_seconds: 3600,
+            upload_min_bytes_per_second: 10_000,
+            upload_rate_grace_seconds: 10,
+            password_hash_concurrency: 0,
+            password_hash_wait_seconds: 2,
+            rate_limit_login_per_ip: "10/min".into(),
+            rate_limit_login_per_account: "5/min".into(),
+            rate_limit_register_per_ip: "10/min".into(),
+            rate_limit_register_per_account: "3/min".into(),
+            rate_limit_upload_form_per_ip: "60/min burst 30".into(),
+            rate_limit_upload_form_per_account: "30/min burst 10".into(),
+            rate_limit_upload_per_ip: "60/min burst 20".into(),
+            rate_limit_upload_per_account: "20/min burst 10".into(),
+            rate_limit_comment_per_ip: "60/min burst 30".into(),
+            rate_limit_comment_per_account: "20/min burst 10".into(),
+            rate_limit_report_per_ip: "30/min burst 10".into(),
+            rate_limit_report_per_account: "10/min burst 5".into(),
         }
     }
 }
@@ -149,8 +208,14 @@ pub struct Settings {
     pub processing_concurrency: usize,
     pub processing_queue: usize,
     pub orphan_grace: Duration,
-    /// Without a trailing `/`; `None`: from the request's `Host` header.
+    /// Without a trailing `/`; `None`: from an allowed `Host`, else the bind address.
     pub public_url: Option<String>,
+    /// Lower-cased; see [`RawSettings::allowed_hosts`].
+    pub allowed_hosts: Vec<String>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub connections: ConnectionLimits,
+    pub password_hashing: PasswordHashingLimits,
+    pub rate_limits: RateLimits,
     pub cors_allowed_origins: AllowedOrigins,
 }
 
@@ -226,6 +291,130 @@ fn origin(raw: &str) -> Option<String> {
         .and_then(|port| authority.strip_suffix(port))
         .unwrap_or(authority);
     Some(format!("{scheme}://{authority}"))
+}
+
+/// What one connection, and all of them, may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub keep_alive_timeout: Duration,
+    /// The longest a request body may take to arrive.
+    pub body_timeout: Duration,
+    /// The average rate a body must keep once `body_grace` has passed.
+    pub body_min_bytes_per_second: u64,
+    pub body_grace: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordHashingLimits {
+    pub concurrency: usize,
+    pub wait: Duration,
+}
+
+/// A rate: `per_minute` requests a minute on average, up to `burst` at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+impl RateLimit {
+    /// `"N/min"`, `"N/min burst B"`, or `"off"` (`None`).
+    pub fn parse(raw: &str) -> Result<Option<Self>, String> {
+        let raw = raw.trim().to_ascii_lowercase();
+        if matches!(raw.as_str(), "off" | "none" | "0" | "") {
+            return Ok(None);
+        }
+        let expected = || format!("expected \"N/min\", \"N/min burst B\" or \"off\", got {raw:?}");
+        let (rate, burst) = match raw.split_once("burst") {
+            Some((rate, burst)) => (rate.trim(), Some(burst.trim())),
+            None => (raw.as_str(), None),
+        };
+        let per_minute = rate
+            .strip_suffix("/min")
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(expected)?;
+        let burst = match burst {
+            Some(b) => b
+                .parse::<u32>()
+                .ok()
+                .filter(|b| *b > 0)
+                .ok_or_else(expected)?,
+            None => per_minute,
+        };
+        Ok(Some(Self { per_minute, burst }))
+    }
+}
+
+/// Each rate-limited action, by client IP and by account; `None`: not limited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateLimits {
+    pub login: ActionLimits,
+    pub register: ActionLimits,
+    pub upload_form: ActionLimits,
+    pub upload: ActionLimits,
+    pub comment: ActionLimits,
+    pub report: ActionLimits,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActionLimits {
+    pub per_ip: Option<RateLimit>,
+    pub per_account: Option<RateLimit>,
+}
+
+impl RateLimits {
+    fn from_raw(raw: &RawSettings) -> Result<Self, SettingsError> {
+        let limit = |field: &'static str, value: &str| {
+            RateLimit::parse(value).map_err(|problem| SettingsError::Invalid { field, problem })
+        };
+        let action = |ip_field, ip: &str, account_field, account: &str| {
+            Ok::<_, SettingsError>(ActionLimits {
+                per_ip: limit(ip_field, ip)?,
+                per_account: limit(account_field, account)?,
+            })
+        };
+        Ok(Self {
+            login: action(
+                "rate_limit_login_per_ip",
+                &raw.rate_limit_login_per_ip,
+                "rate_limit_login_per_account",
+                &raw.rate_limit_login_per_account,
+            )?,
+            register: action(
+                "rate_limit_register_per_ip",
+                &raw.rate_limit_register_per_ip,
+                "rate_limit_register_per_account",
+                &raw.rate_limit_register_per_account,
+            )?,
+            upload_form: action(
+                "rate_limit_upload_form_per_ip",
+                &raw.rate_limit_upload_form_per_ip,
+                "rate_limit_upload_form_per_account",
+                &raw.rate_limit_upload_form_per_account,
+            )?,
+            upload: action(
+                "rate_limit_upload_per_ip",
+                &raw.rate_limit_upload_per_ip,
+                "rate_limit_upload_per_account",
+                &raw.rate_limit_upload_per_account,
+            )?,
+            comment: action(
+                "rate_limit_comment_per_ip",
+                &raw.rate_limit_comment_per_ip,
+                "rate_limit_comment_per_account",
+                &raw.rate_limit_comment_per_account,
+            )?,
+            report: action(
+                "rate_limit_report_per_ip",
+                &raw.rate_limit_report_per_ip,
+                "rate_limit_report_per_account",
+                &raw.rate_limit_report_per_account,
+            )?,
+        })
+    }
 }
 
 /// The allocation's parameters and the quality weights (defaults: the original service's).
@@ -329,6 +518,7 @@ impl Settings {
 
     pub fn from_raw(raw: RawSettings) -> Result<Self, SettingsError> {
         let payout = PayoutSettings::from_raw(&raw)?;
+        let rate_limits = RateLimits::from_raw(&raw)?;
         let invalid = |field, problem: &str| SettingsError::Invalid {
             field,
             problem: problem.into(),
@@ -361,6 +551,24 @@ impl Settings {
             RawOrigins::One(entry) => AllowedOrigins::parse([entry.as_str()])?,
             RawOrigins::Many(entries) => AllowedOrigins::parse(entries.iter().map(String::as_str))?,
         };
+        let trusted_proxies = raw
+            .trusted_proxies
+            .iter()
+            .map(|entry| parse_network(entry))
+            .collect::<Result<_, _>>()?;
+        let allowed_hosts = raw
+            .allowed_hosts
+            .iter()
+            .map(|host| host.trim().to_ascii_lowercase())
+            .filter(|host| !host.is_empty())
+            .collect();
+        if raw.max_connections == 0 {
+            return Err(invalid("max_connections", "must be positive"));
+        }
+        let concurrency = match raw.password_hash_concurrency {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
         Ok(Self {
             bind,
             data_dir: raw.data_dir,
@@ -390,6 +598,21 @@ impl Settings {
             orphan_grace: Duration::from_secs(raw.orphan_grace_seconds),
             public_url: public_url(&raw.public_url)?,
             cors_allowed_origins,
+            allowed_hosts,
+            trusted_proxies,
+            connections: ConnectionLimits {
+                max_connections: raw.max_connections,
+                header_read_timeout: Duration::from_secs(raw.header_read_timeout_seconds.max(1)),
+                keep_alive_timeout: Duration::from_secs(raw.keep_alive_timeout_seconds.max(1)),
+                body_timeout: Duration::from_secs(raw.upload_timeout_seconds.max(1)),
+                body_min_bytes_per_second: raw.upload_min_bytes_per_second,
+                body_grace: Duration::from_secs(raw.upload_rate_grace_seconds),
+            },
+            password_hashing: PasswordHashingLimits {
+                concurrency,
+                wait: Duration::from_secs(raw.password_hash_wait_seconds),
+            },
+            rate_limits,
         })
     }
 
@@ -425,6 +648,17 @@ fn public_url(raw: &str) -> Result<Option<String>, SettingsError> {
     Ok(Some(trimmed.to_owned()))
 }
 
+/// An IP address (a network of one) or a CIDR network.
+fn parse_network(raw: &str) -> Result<ipnet::IpNet, SettingsError> {
+    let raw = raw.trim();
+    raw.parse::<ipnet::IpNet>()
+        .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| SettingsError::Invalid {
+            field: "trusted_proxies",
+            problem: format!("expected an IP address or a CIDR network, got {raw:?}"),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -440,6 +674,52 @@ mod tests {
         );
         assert_eq!(settings.max_upload_bytes, 1_000_000_000);
         assert_eq!(settings.default_creator_name.as_deref(), Some("John Doe"));
+        assert!(!settings.allow_anonymous_creator_uploads);
+        assert!(settings.password_hashing.concurrency >= 1);
+        assert!(settings.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn rate_limits_read_per_minute_with_an_optional_burst() {
+        let limit = |per_minute, burst| Some(RateLimit { per_minute, burst });
+        assert_eq!(RateLimit::parse("10/min"), Ok(limit(10, 10)));
+        assert_eq!(RateLimit::parse(" 60/min burst 5 "), Ok(limit(60, 5)));
+        assert_eq!(RateLimit::parse("off"), Ok(None));
+        for bad in [
+            "10",
+            "10/hour",
+            "0/min",
+            "10/min burst 0",
+            "x/min",
+            "10/min burst",
+        ] {
+            assert!(RateLimit::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let raw = RawSettings {
+            trusted_proxies: vec!["10.0.0.1".into(), "192.168.0.0/16".into(), "::1".into()],
+            ..RawSettings::default()
+        };
+        let settings = Settings::from_raw(raw).unwrap();
+        assert_eq!(settings.trusted_proxies.len(), 3);
+        assert!(
+            settings.trusted_proxies[1]
+                .contains(&"192.168.4.5".parse::<std::net::IpAddr>().unwrap())
+        );
+        let raw = RawSettings {
+            trusted_proxies: vec!["not an address".into()],
+            ..RawSettings::default()
+        };
+        assert!(matches!(
+            Settings::from_raw(raw),
+            Err(SettingsError::Invalid {
+                field: "trusted_proxies",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -15,6 +15,8 @@ use crate::clock::Clock;
 use crate::engagement::video_cache::VideoCache;
 use crate::engagement::view_writer::ViewWriter;
 use crate::http::app::app;
+use crate::http::hashing::PasswordHashing;
+use crate::http::limits::{self, RateLimiters};
 use crate::http::signing::Signer;
 use crate::payout::projection::Projection;
 use crate::settings::Settings;
@@ -45,6 +47,8 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         settings.processing_concurrency,
         settings.processing_queue,
     ));
+    let rate_limits = Arc::new(RateLimiters::new(&settings.rate_limits));
+    let password_hashing = Arc::new(PasswordHashing::new(settings.password_hashing));
     Ok(AppState {
         db,
         media,
@@ -58,6 +62,8 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         workers: Arc::default(),
         thumbnail_uris: Arc::default(),
         processing,
+        rate_limits,
+        password_hashing,
     })
 }
 
@@ -86,7 +92,8 @@ pub(crate) async fn clear_staging_forever(settings: Arc<Settings>) {
     }
 }
 
-async fn seed_default_creator(
+/// Makes the default creator on an empty database (nothing otherwise).
+pub(crate) async fn seed_default_creator(
     db: &Database,
     settings: &Settings,
     clock: &dyn Clock,
@@ -121,19 +128,44 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let refresher = tokio::spawn(refresh_projection_forever(state.clone()));
+    let limit_sweeper = tokio::spawn(limits::sweep_forever(Arc::clone(&state.rate_limits)));
     tokio::spawn(crate::upload::orphans::sweep_in_background(state.clone()));
     // Dropped (and so aborted) with this future, whether it returns or is cancelled.
     let mut workers = tokio::task::JoinSet::new();
     crate::upload::worker::spawn(&state, &mut workers);
     workers.spawn(clear_staging_forever(state.settings.clone()));
+    warn_about_unsafe_settings(&state.settings);
     tracing::info!(address = %listener.local_addr()?, "reelshare listening");
-    let served = axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = crate::http::serve::serve(
+        listener,
+        app(state.clone()),
+        state.settings.connections,
+        shutdown,
+    )
+    .await;
     refresher.abort();
+    limit_sweeper.abort();
     workers.abort_all();
     state.db.close().await;
     served.context("serving HTTP")
+}
+
+/// Development settings and missing production settings, said once at start-up.
+fn warn_about_unsafe_settings(settings: &Settings) {
+    if settings.allow_anonymous_creator_uploads {
+        tracing::warn!(
+            "allow_anonymous_creator_uploads is on: anyone can upload as any creator through \
+             /upload-video without a token. This is a development setting; turn it off on any \
+             server others can reach"
+        );
+    }
+    if settings.public_url.is_none() && !settings.bind.ip().is_loopback() {
+        tracing::warn!(
+            bind = %settings.bind,
+            "public_url is not set: links are built from the bind address (or an allowed_hosts \
+             Host); set public_url to the address clients use"
+        );
+    }
 }
 
 /// Re-solves the open period's projection every `projection_refresh` (the first at once).

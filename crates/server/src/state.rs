@@ -1,7 +1,7 @@
 //! What every handler can reach: the database, the media store and pipeline, settings, the
 //! clock, the URL signer, the payout projection, the watch-report writer and the engagement
-//! endpoints' video cache, and what the processing workers are doing. Cheap to clone (all
-//! shared).
+//! endpoints' video cache, what the processing workers are doing, the rate limiters and the
+//! password-hashing slots. Cheap to clone (all shared).
 
 use std::sync::Arc;
 
@@ -12,6 +12,8 @@ use crate::clock::Clock;
 use crate::engagement::video_cache::VideoCache;
 use crate::engagement::view_writer::ViewWriter;
 use crate::http::data_uris::DataUriCache;
+use crate::http::hashing::PasswordHashing;
+use crate::http::limits::RateLimiters;
 use crate::http::signing::Signer;
 use crate::payout::projection::Projection;
 use crate::settings::Settings;
@@ -37,6 +39,10 @@ pub struct AppState {
     pub processing: Arc<ProcessingPool>,
     /// Large thumbnails as data URIs, for `/get-all-videos-thumbnails`.
     pub thumbnail_uris: Arc<DataUriCache>,
+    /// Per-IP and per-account rate limits.
+    pub rate_limits: Arc<RateLimiters>,
+    /// The slots password hashing runs in.
+    pub password_hashing: Arc<PasswordHashing>,
 }
 
 impl AppState {

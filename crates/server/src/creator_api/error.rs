@@ -10,6 +10,7 @@ use serde_json::json;
 use store::StoreError;
 
 use crate::http::auth::AuthError;
+use crate::http::limits::Limited;
 use crate::upload::ingest::IngestError;
 use crate::upload::refusal::MediaRefusal;
 
@@ -31,6 +32,11 @@ pub enum CreatorApiError {
     UnprocessableMedia(String),
     #[error("too many uploads are being processed; try again in {retry_after_seconds} s")]
     Busy { retry_after_seconds: u64 },
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// 429 with `Retry-After`.
+    #[error("too many requests")]
+    TooManyRequests(Limited),
     #[error("internal error")]
     Internal(String),
 }
@@ -46,19 +52,25 @@ impl IntoResponse for CreatorApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::UnprocessableMedia(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(detail) => {
                 tracing::error!(%detail, "creator API internal error");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
+        let retry_after = match &self {
+            Self::TooManyRequests(limited) => Some(limited.retry_after_seconds()),
+            Self::Busy {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            _ => None,
+        };
         let mut response = (status, Json(json!({ "error": self.to_string() }))).into_response();
-        if let Self::Busy {
-            retry_after_seconds,
-        } = self
-        {
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -82,6 +94,12 @@ impl From<AuthError> for CreatorApiError {
     }
 }
 
+impl From<Limited> for CreatorApiError {
+    fn from(limited: Limited) -> Self {
+        Self::TooManyRequests(limited)
+    }
+}
+
 impl From<IngestError> for CreatorApiError {
     fn from(error: IngestError) -> Self {
         match error {
@@ -89,6 +107,7 @@ impl From<IngestError> for CreatorApiError {
             IngestError::FieldTooLong { .. } | IngestError::Client(_) => {
                 Self::BadRequest(error.to_string())
             }
+            IngestError::TooSlow(_) => Self::RequestTimeout(error.to_string()),
             IngestError::Store(store) => store.into(),
         }
     }

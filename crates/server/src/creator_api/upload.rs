@@ -4,7 +4,9 @@
 //! (this API has no draft step). Any refusal leaves no file and no row.
 //!
 //! Text fields sent before the file are checked before a byte of the file is read, so a bad
-//! request does not cost a full upload.
+//! request does not cost a full upload. Uploads need the creator's token unless the
+//! development setting `allow_anonymous_creator_uploads` is on; they are rate-limited by
+//! client IP and by creator (429), and a file arriving too slowly is cut off (408).
 
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::header::CONTENT_LENGTH;
@@ -20,6 +22,8 @@ use super::error::CreatorApiError;
 use super::json::UploadCreated;
 use super::query::parse_positive_integer;
 use crate::http::auth;
+use crate::http::client_ip::ClientIp;
+use crate::http::limits::Action;
 use crate::state::AppState;
 use crate::upload::ingest;
 use crate::upload::processing::RETRY_AFTER_SECONDS;
@@ -44,9 +48,11 @@ struct UploadForm {
 
 async fn upload_video(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<UploadCreated>), CreatorApiError> {
+    state.rate_limits.check_ip(Action::Upload, ip)?;
     let limit = state.settings.max_upload_bytes;
     let declared = headers
         .get(CONTENT_LENGTH)
@@ -71,6 +77,9 @@ async fn upload_video(
                 let raw = ingest::read_text(&mut field, TEXT_FIELD_MAX_BYTES).await?;
                 let id = AccountId::new(parse_positive_integer("creator_id", &raw)?);
                 authorize(&state, caller.as_ref().map(|c| c.id), id).await?;
+                state
+                    .rate_limits
+                    .check_account(Action::Upload, &id.to_string())?;
                 form.creator_id = Some(id);
             }
             "title" => {

@@ -4,8 +4,8 @@
 //! also sees their private videos and drafts. Anything else is a plain 404.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -18,6 +18,7 @@ use super::error::CreatorApiError;
 use super::json::{Thumbnail, ThumbnailList, VideoData};
 use super::query::Params;
 use crate::http::auth;
+use crate::http::headers::inline_disposition;
 use crate::http::streaming;
 use crate::state::AppState;
 
@@ -74,7 +75,7 @@ async fn get_video(
     headers: HeaderMap,
 ) -> Result<Response, CreatorApiError> {
     let video = visible_video(&state, params.video_id()?, viewer(&state, &headers).await?).await?;
-    let response = streaming::serve(
+    let mut response = streaming::serve(
         &state.media,
         &video.hash_id,
         MediaObject::Original,
@@ -82,6 +83,10 @@ async fn get_video(
         &headers,
     )
     .await?;
+    response.headers_mut().insert(
+        CONTENT_DISPOSITION,
+        inline_disposition(video.file_name.as_str(), "video"),
+    );
     Ok(response)
 }
 
@@ -95,10 +100,18 @@ async fn get_video_thumbnail(
         .media
         .get_bytes(&video.hash_id, MediaObject::LargeThumbnail)
         .await?;
+    let name = format!("video-{}.jpg", video.id);
     Ok((
         [
-            (CONTENT_TYPE, "image/jpeg"),
-            (CACHE_CONTROL, "private, max-age=3600"),
+            (CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),
+            (
+                CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=3600"),
+            ),
+            (
+                CONTENT_DISPOSITION,
+                inline_disposition(&name, "thumbnail.jpg"),
+            ),
         ],
         jpeg,
     )

@@ -37,6 +37,10 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback_service(video_api)
+        // nosniff everywhere; CSP and frame protection on HTML pages (`http::headers`).
+        .layer(axum::middleware::map_response(
+            crate::http::headers::protect,
+        ))
         .layer(cors::layer(&state.settings.cors_allowed_origins))
         .layer(
             TraceLayer::new_for_http()

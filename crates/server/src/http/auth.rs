@@ -4,9 +4,16 @@
 //! comparison in application code to leak timing.
 //!
 //! Each API surface turns [`AuthError`] into its own error shape.
+//!
+//! Hashing and verifying can run in caller-owned [`HashMemory`] (Argon2's 19 MiB working
+//! area), which [`hashing`](super::hashing) keeps one of per slot: allocating it afresh for
+//! every hash on whichever blocking thread runs it leaves the memory cached in that thread's
+//! allocator arena, and peak memory then grows with the number of threads, not slots.
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    Output, ParamsString, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use base64::Engine;
@@ -42,6 +49,90 @@ pub fn verify_password(password: &str, stored_hash: &str) -> bool {
             .verify_password(password.as_bytes(), &hash)
             .is_ok()
     })
+}
+
+/// Argon2's working memory, kept to be reused by hash after hash.
+pub struct HashMemory(Vec<Block>);
+
+impl HashMemory {
+    /// Room for the default parameters (19 MiB), allocated when first used.
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    fn blocks(&mut self, params: &Params) -> &mut [Block] {
+        let count = params.block_count();
+        if self.0.len() < count {
+            self.0.resize(count, Block::default());
+        }
+        &mut self.0[..count]
+    }
+}
+
+impl Default for HashMemory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// [`hash_password`] in `memory`: the same Argon2id PHC string.
+pub fn hash_password_in(
+    password: &str,
+    memory: &mut HashMemory,
+) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    let argon2 = Argon2::default();
+    let params = argon2.params().clone();
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.as_salt().decode_b64(&mut salt_bytes)?;
+    let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
+        argon2
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt_bytes,
+                out,
+                memory.blocks(&params),
+            )
+            .map_err(Into::into)
+    })?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(hash.to_string())
+}
+
+/// [`verify_password`] in `memory`, for any Argon2 PHC string (the comparison of outputs is
+/// constant-time).
+pub fn verify_password_in(password: &str, stored_hash: &str, memory: &mut HashMemory) -> bool {
+    verify_in(password, stored_hash, memory).unwrap_or(false)
+}
+
+fn verify_in(password: &str, stored_hash: &str, memory: &mut HashMemory) -> Option<bool> {
+    let hash = PasswordHash::new(stored_hash).ok()?;
+    let expected = hash.hash?;
+    let algorithm = Algorithm::try_from(hash.algorithm).ok()?;
+    let version = match hash.version {
+        Some(v) => Version::try_from(v).ok()?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(&hash).ok()?;
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = hash.salt?.decode_b64(&mut salt_bytes).ok()?;
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    let mut out = vec![0u8; expected.len()];
+    argon2
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt_bytes,
+            &mut out,
+            memory.blocks(&params),
+        )
+        .ok()?;
+    Some(Output::new(&out).ok()? == expected)
 }
 
 /// A fresh random token (what the client keeps) and its hash (what the database keeps).
@@ -106,6 +197,18 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("wrong horse", &hash));
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn hashes_made_in_reused_memory_are_the_standard_ones() {
+        let mut memory = HashMemory::new();
+        let made_in_memory = hash_password_in("correct horse", &mut memory).unwrap();
+        assert!(made_in_memory.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify_password("correct horse", &made_in_memory));
+        let standard = hash_password("correct horse").unwrap();
+        assert!(verify_password_in("correct horse", &standard, &mut memory));
+        assert!(!verify_password_in("wrong horse", &standard, &mut memory));
+        assert!(!verify_password_in("x", "not a hash", &mut memory));
     }
 
     #[test]

@@ -10,12 +10,26 @@
 //! - [`streaming`]: serving stored bytes with ranges and ETags.
 //! - [`timefmt`]: timestamps on the wire.
 //! - [`data_uris`]: thumbnails kept as ready-made data URIs.
+//!
+//! Holding up under attack:
+//! - [`serve`]: the accept loop: connection cap, head and keep-alive timeouts.
+//! - [`body_rate`]: the minimum pace of request bodies.
+//! - [`client_ip`]: the client's address, through trusted proxies only.
+//! - [`limits`]: per-IP and per-account rate limits.
+//! - [`hashing`]: the bound on concurrent password hashing.
+//! - [`headers`]: `nosniff`, the HTML pages' CSP and frame protection, media dispositions.
 
 pub mod app;
 pub mod auth;
+pub mod body_rate;
+pub mod client_ip;
 pub mod cors;
 pub mod data_uris;
+pub mod hashing;
+pub mod headers;
+pub mod limits;
 pub mod openapi;
+pub mod serve;
 pub mod signing;
 pub mod streaming;
 pub mod timefmt;

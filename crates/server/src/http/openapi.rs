@@ -86,12 +86,14 @@ mod creator_api_doc {
         responses(
             (status = 201, description = "`{\"ok\": true, \"video_id\": N}`"),
             (status = 400, description = "Missing or malformed field"),
-            (status = 401, description = "No token while anonymous uploads are off"),
+            (status = 401, description = "No token while anonymous uploads are off (the default)"),
             (status = 403, description = "The token is not `creator_id`'s"),
             (status = 404, description = "Unknown creator"),
+            (status = 408, description = "The file arrived too slowly"),
             (status = 413, description = "Over the size limit"),
             (status = 415, description = "Not a video, or an unsupported type"),
             (status = 422, description = "A corrupted video"),
+            (status = 429, description = "Too many uploads from this client or for this creator; see `Retry-After`"),
         ))]
     fn upload_video() {}
 

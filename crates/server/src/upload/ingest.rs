@@ -1,11 +1,14 @@
 //! Receiving an upload's bytes, shared by both API surfaces: a multipart file part streams
 //! chunk by chunk into a staging file (memory stays flat whatever the size), and the size
 //! limit is enforced while streaming. On any error the staging file is dropped, which deletes
-//! it, so a refused or aborted upload leaves nothing behind.
+//! it, so a refused or aborted upload leaves nothing behind, and so does one whose body
+//! arrives too slowly ([`body_rate`](crate::http::body_rate) cuts it off).
 
 use axum::extract::multipart::{Field, MultipartError};
 use store::staging::StagedFile;
 use store::{MediaStore, StoreError};
+
+use crate::http::body_rate::BodyTooSlow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -14,9 +17,20 @@ pub enum IngestError {
     #[error("form field {name} is too long")]
     FieldTooLong { name: String },
     #[error("malformed upload: {0}")]
-    Client(#[from] MultipartError),
+    Client(MultipartError),
+    #[error(transparent)]
+    TooSlow(BodyTooSlow),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<MultipartError> for IngestError {
+    fn from(error: MultipartError) -> Self {
+        match BodyTooSlow::find(&error) {
+            Some(slow) => Self::TooSlow(slow),
+            None => Self::Client(error),
+        }
+    }
 }
 
 impl From<std::io::Error> for IngestError {

@@ -7,7 +7,7 @@
 //! shapes and use this type too.
 
 use axum::Json;
-use axum::http::header::WWW_AUTHENTICATE;
+use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 use store::StoreError;
 
 use crate::http::auth::AuthError;
+use crate::http::hashing::{HashingBusy, HashingError};
+use crate::http::limits::Limited;
 use crate::payout::projection::CloseError;
 use crate::upload::ingest::IngestError;
 
@@ -58,6 +60,14 @@ pub enum VideoApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     TooEarly(String),
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// 429 with `Retry-After`.
+    #[error("Too Many Requests")]
+    TooManyRequests(Limited),
+    /// 503 with `Retry-After`: no password-hashing slot came free in time.
+    #[error("Service busy, try again shortly")]
+    Busy(HashingBusy),
     #[error("request validation failed")]
     Validation(Vec<ValidationIssue>),
     #[error("invalid next page")]
@@ -82,8 +92,16 @@ impl IntoResponse for VideoApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooEarly(_) => StatusCode::TOO_EARLY,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let retry_after = match &self {
+            Self::TooManyRequests(limited) => Some(limited.retry_after_seconds()),
+            Self::Busy(busy) => Some(busy.retry_after.as_secs().max(1)),
+            _ => None,
         };
         let body = match self {
             Self::Validation(issues) => json!({ "detail": issues }),
@@ -99,6 +117,11 @@ impl IntoResponse for VideoApiError {
             response
                 .headers_mut()
                 .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -118,6 +141,21 @@ impl From<AuthError> for VideoApiError {
         match error {
             AuthError::Store(store) => store.into(),
             other => Self::Unauthorized(other.to_string()),
+        }
+    }
+}
+
+impl From<Limited> for VideoApiError {
+    fn from(limited: Limited) -> Self {
+        Self::TooManyRequests(limited)
+    }
+}
+
+impl From<HashingError> for VideoApiError {
+    fn from(error: HashingError) -> Self {
+        match error {
+            HashingError::Busy(busy) => Self::Busy(busy),
+            other => Self::Internal(other.to_string()),
         }
     }
 }
@@ -142,6 +180,7 @@ impl From<IngestError> for VideoApiError {
             IngestError::FieldTooLong { .. } | IngestError::Client(_) => {
                 Self::BadRequest(error.to_string())
             }
+            IngestError::TooSlow(_) => Self::RequestTimeout(error.to_string()),
             IngestError::Store(store) => store.into(),
         }
     }
@@ -192,6 +231,18 @@ mod tests {
             body_of(VideoApiError::Forbidden("this video is private".into())).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(body, json!({"detail": "this video is private"}));
+    }
+
+    #[tokio::test]
+    async fn too_many_requests_say_when_to_retry_in_fastapis_shape() {
+        let limited = Limited {
+            retry_after: std::time::Duration::from_millis(2500),
+        };
+        let response = VideoApiError::from(limited).into_response();
+        assert_eq!(response.headers()[RETRY_AFTER], "3");
+        let (status, body) = body_of(VideoApiError::from(limited)).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(body, json!({"detail": "Too Many Requests"}));
     }
 
     #[tokio::test]

@@ -4,7 +4,12 @@
 //! the path and the expiry, so a link whose path, id or expiry was changed, or that is past its
 //! expiry, is refused. Thumbnails of listed public videos need no signature (anyone may see
 //! them); those of drafts and private videos do.
+//!
+//! The base of every link is `public_url`; without it, the request's `Host` only when it is
+//! one of `allowed_hosts`, else the bind address. A `Host` header is the client's word, so an
+//! unlisted one (`Host: evil.example`) never reaches a link.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::http::HeaderMap;
@@ -13,6 +18,7 @@ use domain::ids::HashId;
 use domain::video::{Timestamp, Video};
 
 use crate::http::signing::Signer;
+use crate::settings::Settings;
 use crate::state::AppState;
 
 /// Where the signed upload form is posted (reelshare's stand-in for an S3 bucket URL).
@@ -35,14 +41,7 @@ pub struct Links {
 
 impl Links {
     pub fn for_request(state: &AppState, headers: &HeaderMap) -> Self {
-        let base = state.settings.public_url.clone().unwrap_or_else(|| {
-            let host = headers
-                .get(HOST)
-                .and_then(|h| h.to_str().ok())
-                .filter(|h| is_plain_host(h))
-                .map_or_else(|| state.settings.bind.to_string(), str::to_owned);
-            format!("http://{host}")
-        });
+        let base = base_url(&state.settings, headers);
         let ttl = i64::try_from(state.settings.watch_link_ttl.as_secs()).unwrap_or(i64::MAX);
         Self {
             base,
@@ -108,6 +107,42 @@ pub fn verify(
     Ok(())
 }
 
+/// The base of links: `public_url`, else an allowed `Host`, else the bind address (an
+/// unspecified one, `0.0.0.0`, as loopback).
+fn base_url(settings: &Settings, headers: &HeaderMap) -> String {
+    if let Some(url) = &settings.public_url {
+        return url.clone();
+    }
+    let allowed_host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| is_plain_host(h) && is_allowed(h, &settings.allowed_hosts));
+    match allowed_host {
+        Some(host) => format!("http://{host}"),
+        None => format!("http://{}", reachable(settings.bind)),
+    }
+}
+
+fn reachable(bind: SocketAddr) -> SocketAddr {
+    let ip = match bind.ip() {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, bind.port())
+}
+
+/// Whether `host` (`name` or `name:port`) is in `allowed` (lower-cased entries; an entry
+/// without a port allows any port).
+fn is_allowed(host: &str, allowed: &[String]) -> bool {
+    let host = host.to_ascii_lowercase();
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if !name.is_empty() && !port.contains(']') => name,
+        _ => host.as_str(),
+    };
+    allowed.iter().any(|entry| *entry == host || *entry == name)
+}
+
 /// A `Host` value safe to echo into a URL: a name or address and an optional port.
 fn is_plain_host(host: &str) -> bool {
     !host.is_empty()
@@ -145,6 +180,34 @@ mod tests {
         assert_eq!(
             verify(&signer, path, "100", &signature, at(100)),
             Err(LinkError::Expired)
+        );
+    }
+
+    #[test]
+    fn only_allowed_hosts_are_echoed_whatever_their_port_when_the_entry_has_none() {
+        let allowed = vec!["videos.example.org".to_owned(), "localhost:8080".to_owned()];
+        assert!(is_allowed("videos.example.org", &allowed));
+        assert!(is_allowed("Videos.Example.org:8443", &allowed));
+        assert!(is_allowed("localhost:8080", &allowed));
+        assert!(!is_allowed("localhost:9090", &allowed));
+        assert!(!is_allowed("evil.example", &allowed));
+        assert!(!is_allowed("videos.example.org.evil.example", &allowed));
+        assert!(is_allowed("[::1]:8080", &["[::1]".to_owned()]));
+    }
+
+    #[test]
+    fn an_unspecified_bind_address_links_to_loopback() {
+        assert_eq!(
+            reachable("0.0.0.0:8080".parse().unwrap()).to_string(),
+            "127.0.0.1:8080"
+        );
+        assert_eq!(
+            reachable("[::]:80".parse().unwrap()).to_string(),
+            "[::1]:80"
+        );
+        assert_eq!(
+            reachable("192.0.2.1:80".parse().unwrap()).to_string(),
+            "192.0.2.1:80"
         );
     }
 

@@ -405,8 +405,7 @@ async fn an_upload_over_the_size_limit_is_refused_while_streaming_and_leaves_not
             reqwest::multipart::Part::stream(body).file_name("a.mp4"),
         );
     let response = app
-        .client
-        .post(app.url("/upload-video"))
+        .creator_request(app.client.post(app.url("/upload-video")))
         .multipart(form)
         .send()
         .await
@@ -428,11 +427,13 @@ async fn a_client_that_disconnects_mid_upload_leaves_no_row_and_no_file() {
     );
     let declared = head.len() + 5_000_000;
     let staging = app.data_dir.path().join("staging");
+    let token = app.creator_token.clone().unwrap();
     tokio::task::spawn_blocking(move || {
         let mut socket = std::net::TcpStream::connect(address).unwrap();
         write!(
             socket,
-            "POST /upload-video HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n\
+            "POST /upload-video HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: multipart/form-data; boundary={boundary}\r\n\
              Content-Length: {declared}\r\n\r\n{head}"
         )
         .unwrap();
@@ -445,7 +446,9 @@ async fn a_client_that_disconnects_mid_upload_leaves_no_row_and_no_file() {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        socket.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
         let _ = socket.read(&mut [0u8; 16]);
     })
     .await

@@ -1,6 +1,8 @@
 //! The test harness: `spawn_app()` starts the real router on a random port with a fresh SQLite
 //! database and media directory in a temporary folder (or a fresh PostgreSQL schema with
-//! `spawn_app_on_postgres()`), a manual clock, and request helpers.
+//! `spawn_app_on_postgres()`), a manual clock, and request helpers. Its settings' `bind` is the
+//! real address, so the links it hands out work; Creator API uploads go as creator 1 with its
+//! token.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,6 +19,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub state: AppState,
     pub data_dir: TempDir,
+    /// A live token of creator 1 (the seeded default creator), when there is one.
+    pub creator_token: Option<String>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -95,12 +99,15 @@ pub async fn spawn_app_on_postgres(configure: impl FnOnce(&mut Settings)) -> Tes
     .await
 }
 
-async fn start(settings: Settings, data_dir: TempDir) -> TestApp {
+async fn start(mut settings: Settings, data_dir: TempDir) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // Without a public_url, links are built from the bind address.
+    settings.bind = listener.local_addr().unwrap();
     let clock = Arc::new(ManualClock::starting_now());
     let state = server::build_state(settings, clock.clone())
         .await
         .expect("building the app state");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let creator_token = default_creator_token(&state, clock.as_ref()).await;
     let address = format!("http://{}", listener.local_addr().unwrap());
     let serving = state.clone();
     let server = tokio::spawn(async move {
@@ -114,8 +121,25 @@ async fn start(settings: Settings, data_dir: TempDir) -> TestApp {
         clock,
         state,
         data_dir,
+        creator_token,
         server,
     }
+}
+
+/// A token for creator 1 valid for ten years of the test's clock, if creator 1 exists.
+async fn default_creator_token(state: &AppState, clock: &ManualClock) -> Option<String> {
+    use server::clock::Clock;
+    let creator = domain::ids::AccountId::new(1);
+    store::accounts::find_account(state.pool(), creator)
+        .await
+        .ok()?;
+    let (token, hash) = server::http::auth::new_token();
+    let now = clock.now().as_micros();
+    let ten_years = 10 * 366 * 24 * 3_600_000_000;
+    store::accounts::insert_token(state.pool(), &hash, creator, now, now + ten_years)
+        .await
+        .expect("inserting a token");
+    Some(token)
 }
 
 impl TestApp {
@@ -131,7 +155,8 @@ impl TestApp {
             .expect("request")
     }
 
-    /// `POST /upload-video` with the given form fields; `file` is (file name, bytes).
+    /// `POST /upload-video` with the given form fields and creator 1's token; `file` is
+    /// (file name, bytes).
     pub async fn upload_form(
         &self,
         fields: &[(&str, &str)],
@@ -144,12 +169,19 @@ impl TestApp {
         if let Some((file_name, bytes)) = file {
             form = form.part("file", Part::bytes(bytes).file_name(file_name.to_string()));
         }
-        self.client
-            .post(self.url("/upload-video"))
+        self.creator_request(self.client.post(self.url("/upload-video")))
             .multipart(form)
             .send()
             .await
             .expect("request")
+    }
+
+    /// `request` with creator 1's token, when there is one.
+    pub fn creator_request(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.creator_token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
     }
 
     /// Uploads `bytes` as creator 1 through the Creator API; returns the response.

@@ -1,9 +1,11 @@
 //! `POST /auth/register`, `POST /auth/login` and `POST /auth/logout`. Registering makes one
 //! account that is both a Video API user and a Creator API creator (its display name is the
 //! creator's `name`) and logs it in. A token is 256 random bits, handed out once and stored
-//! only as a hash, with an expiry; logging out revokes it. Argon2 runs on the blocking pool,
-//! and a login for an unknown username still runs one verification, so timing does not tell
-//! which usernames exist.
+//! only as a hash, with an expiry; logging out revokes it. Argon2 runs on the blocking pool in
+//! one of a bounded number of slots ([`hashing`](crate::http::hashing): 503 when none comes
+//! free in time), and a login for an unknown username still runs one verification in a slot,
+//! so neither timing nor a refusal tells which usernames exist. Logins and registrations are
+//! rate-limited by client IP and by username ([`limits`](crate::http::limits): 429).
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -12,13 +14,15 @@ use axum::{Json, Router};
 use domain::account::{Account, Role};
 use domain::text::DisplayName;
 use serde::Serialize;
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 use store::StoreError;
 use store::accounts::{self, NewAccount};
 use utoipa::ToSchema;
 
 use super::credentials::{Password, Username};
 use crate::http::auth;
+use crate::http::client_ip::ClientIp;
+use crate::http::limits::Action;
 use crate::http::timefmt;
 use crate::state::AppState;
 use crate::upload::publishing;
@@ -59,8 +63,7 @@ pub struct Credentials {
 }
 
 /// A hash to verify against when the username is unknown, so both paths cost the same.
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| auth::hash_password("not a real password").expect("hashing works"));
+static DUMMY_HASH: OnceLock<String> = OnceLock::new();
 
 fn bad_credentials() -> VideoApiError {
     VideoApiError::Unauthorized("Incorrect username or password".into())
@@ -104,17 +107,37 @@ fn read_credentials(
     }
 }
 
-async fn hash_password(password: Password) -> Result<String, VideoApiError> {
-    tokio::task::spawn_blocking(move || auth::hash_password(password.expose()))
-        .await
-        .map_err(|e| VideoApiError::Internal(e.to_string()))?
+async fn hash_password(state: &AppState, password: Password) -> Result<String, VideoApiError> {
+    state
+        .password_hashing
+        .run(move |memory| auth::hash_password_in(password.expose(), memory))
+        .await?
         .map_err(|e| VideoApiError::Internal(e.to_string()))
 }
 
-async fn verify_password(password: Password, hash: String) -> Result<bool, VideoApiError> {
-    tokio::task::spawn_blocking(move || auth::verify_password(password.expose(), &hash))
-        .await
-        .map_err(|e| VideoApiError::Internal(e.to_string()))
+/// Verifies `password` against `hash`, or against [`DUMMY_HASH`] for an unknown username (in
+/// the same kind of slot, so both cost the same).
+async fn verify_password(
+    state: &AppState,
+    password: Password,
+    hash: Option<String>,
+) -> Result<bool, VideoApiError> {
+    let verified = state
+        .password_hashing
+        .run(move |memory| {
+            let hash = match hash {
+                Some(hash) => hash,
+                None => DUMMY_HASH
+                    .get_or_init(|| {
+                        auth::hash_password_in("not a real password", memory)
+                            .expect("hashing works")
+                    })
+                    .clone(),
+            };
+            auth::verify_password_in(password.expose(), &hash, memory)
+        })
+        .await?;
+    Ok(verified)
 }
 
 /// Issues a new token for `account`.
@@ -142,16 +165,23 @@ async fn open_session(state: &AppState, account: &Account) -> Result<Session, Vi
         (status = 201, description = "Registered and logged in", body = Session),
         (status = 409, description = "The username is taken"),
         (status = 422, description = "Validation Error"),
+        (status = 429, description = "Too many registrations from this client or for this username; see `Retry-After`"),
+        (status = 503, description = "Too busy to hash the password now; see `Retry-After`"),
     ))]
 pub(crate) async fn register(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Session>), VideoApiError> {
+    state.rate_limits.check_ip(Action::Register, ip)?;
     let (username, password, display_name) = read_credentials(&body, true)?;
+    state
+        .rate_limits
+        .check_account(Action::Register, username.as_str())?;
     let display_name = display_name.ok_or_else(|| {
         VideoApiError::Internal("display name passed checks but is absent".into())
     })?;
-    let password_hash = hash_password(password).await?;
+    let password_hash = hash_password(&state, password).await?;
     let public_id = publishing::new_user_id();
     let inserted = accounts::insert_account(
         state.pool(),
@@ -187,11 +217,15 @@ pub(crate) async fn register(
         (status = 200, description = "Logged in", body = Session),
         (status = 401, description = "Incorrect username or password"),
         (status = 422, description = "Validation Error"),
+        (status = 429, description = "Too many logins from this client or for this username; see `Retry-After`"),
+        (status = 503, description = "Too busy to check the password now; see `Retry-After`"),
     ))]
 pub(crate) async fn login(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Session>, VideoApiError> {
+    state.rate_limits.check_ip(Action::Login, ip)?;
     // Malformed usernames or passwords simply cannot match an account.
     let (username, password, _) = match read_credentials(&body, false) {
         Ok(credentials) => credentials,
@@ -202,12 +236,15 @@ pub(crate) async fn login(
         }
         Err(other) => return Err(other),
     };
+    state
+        .rate_limits
+        .check_account(Action::Login, username.as_str())?;
     let (account, hash) = match accounts::find_login(state.pool(), username.as_str()).await {
-        Ok(found) => (Some(found.0), found.1),
-        Err(StoreError::NotFound) => (None, DUMMY_HASH.clone()),
+        Ok(found) => (Some(found.0), Some(found.1)),
+        Err(StoreError::NotFound) => (None, None),
         Err(other) => return Err(other.into()),
     };
-    let verified = verify_password(password, hash).await?;
+    let verified = verify_password(&state, password, hash).await?;
     match account {
         Some(account) if verified => Ok(Json(open_session(&state, &account).await?)),
         _ => Err(bad_credentials()),

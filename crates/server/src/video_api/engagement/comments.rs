@@ -13,6 +13,8 @@ use serde::Serialize;
 use store::engagement::{self, Comment};
 use utoipa::ToSchema;
 
+use crate::http::client_ip::ClientIp;
+use crate::http::limits::Action;
 use crate::http::timefmt;
 use crate::state::AppState;
 use crate::video_api::error::VideoApiError;
@@ -77,14 +79,20 @@ impl From<Comment> for CommentJson {
         (status = 403, description = "Forbidden: a private video of someone else"),
         (status = 404, description = "Not Found: unknown, a draft or not processed"),
         (status = 422, description = "Validation Error"),
+        (status = 429, description = "Too many comments; see `Retry-After`"),
     ))]
 pub(crate) async fn add_comment(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
+    ClientIp(ip): ClientIp,
     Caller(caller): Caller,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<CommentJson>), VideoApiError> {
+    state.rate_limits.check_ip(Action::Comment, ip)?;
+    state
+        .rate_limits
+        .check_account(Action::Comment, &caller.id.to_string())?;
     let video = lookup::engageable_video(&state, &hash_id, Some(&caller)).await?;
     let body = JsonBody::parse(headers.get(CONTENT_TYPE), &body)?;
     let mut reader = body.reader()?;

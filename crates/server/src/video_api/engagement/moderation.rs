@@ -23,6 +23,8 @@ use serde_json::Value;
 use store::moderation::{self, Decision};
 use utoipa::ToSchema;
 
+use crate::http::client_ip::ClientIp;
+use crate::http::limits::Action;
 use crate::payout::projection;
 use crate::state::AppState;
 use crate::video_api::error::{ValidationIssue, VideoApiError};
@@ -76,14 +78,20 @@ pub(crate) struct NewReport {
         (status = 403, description = "Forbidden: a private video of someone else"),
         (status = 404, description = "Not Found: unknown, a draft or not processed"),
         (status = 422, description = "Validation Error"),
+        (status = 429, description = "Too many reports; see `Retry-After`"),
     ))]
 pub(crate) async fn report(
     State(state): State<AppState>,
     Path(hash_id): Path<String>,
+    ClientIp(ip): ClientIp,
     Caller(caller): Caller,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Reported>), VideoApiError> {
+    state.rate_limits.check_ip(Action::Report, ip)?;
+    state
+        .rate_limits
+        .check_account(Action::Report, &caller.id.to_string())?;
     let video = lookup::engageable_video(&state, &hash_id, Some(&caller)).await?;
     let body = JsonBody::parse(headers.get(CONTENT_TYPE), &body)?;
     let mut reader = body.reader()?;

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
+use axum::http::header::CONTENT_DISPOSITION;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::get;
@@ -16,6 +17,7 @@ use domain::video::{Video, Visibility};
 use store::media_store::MediaObject;
 use store::videos;
 
+use crate::http::headers::inline_disposition;
 use crate::http::streaming;
 use crate::state::AppState;
 use crate::video_api::error::VideoApiError;
@@ -45,7 +47,7 @@ pub(crate) async fn original(
 ) -> Result<Response, VideoApiError> {
     check_signature(&state, &uri, &query)?;
     let video = ready_video(&state, &hash_id).await?;
-    let response = streaming::serve(
+    let mut response = streaming::serve(
         &state.media,
         &video.hash_id,
         MediaObject::Original,
@@ -53,6 +55,10 @@ pub(crate) async fn original(
         &headers,
     )
     .await?;
+    response.headers_mut().insert(
+        CONTENT_DISPOSITION,
+        inline_disposition(video.file_name.as_str(), "video"),
+    );
     Ok(response)
 }
 
@@ -79,7 +85,7 @@ pub(crate) async fn thumbnail(
     if !signed && video.visibility_for(None) != Visibility::Visible {
         return Err(VideoApiError::NotFound);
     }
-    let response = streaming::serve(
+    let mut response = streaming::serve(
         &state.media,
         &video.hash_id,
         MediaObject::SmallThumbnail,
@@ -87,6 +93,10 @@ pub(crate) async fn thumbnail(
         &headers,
     )
     .await?;
+    response.headers_mut().insert(
+        CONTENT_DISPOSITION,
+        inline_disposition(&format!("{}.jpg", video.hash_id), "thumbnail.jpg"),
+    );
     Ok(response)
 }
 

@@ -14,6 +14,8 @@ use axum::{Json, Router};
 use domain::text::UploadFileName;
 
 use super::json::{FileUploadSignedInstructions, VideoUploadConfigRecord};
+use crate::http::client_ip::ClientIp;
+use crate::http::limits::Action;
 use crate::state::AppState;
 use crate::upload::publishing;
 use crate::video_api::error::VideoApiError;
@@ -58,13 +60,19 @@ pub(crate) async fn upload_config(
         (status = 400, description = "Bad Request: {\"error\": \"invalid file content type::…\"} or {\"error\": \"invalid file name::…\"}"),
         (status = 401, description = "Unauthorized"),
         (status = 422, description = "Validation Error"),
+        (status = 429, description = "Too many upload forms; see `Retry-After`"),
     ))]
 pub(crate) async fn upload_instructions(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Caller(caller): Caller,
     headers: HeaderMap,
     params: QueryParams,
 ) -> Result<Json<FileUploadSignedInstructions>, VideoApiError> {
+    state.rate_limits.check_ip(Action::UploadForm, ip)?;
+    state
+        .rate_limits
+        .check_account(Action::UploadForm, &caller.id.to_string())?;
     let mut query = params.reader();
     let content_type = query.required("file_content_type");
     let file_name = query.required("file_name");

@@ -12,7 +12,8 @@
 //! 413 and none of its bytes are kept; once the policy has verified, a `failed` row with
 //! `Maximum file size exceeded` is recorded too, so the owner sees in `/video/my/` what happened
 //! to that `hash_id` (the original service reported it the same way). Success is 204 No
-//! Content, like S3's default.
+//! Content, like S3's default. A file that arrives too slowly is cut off with 408 and leaves
+//! no bytes and no row; uploads are rate-limited by client IP and by account (429).
 
 use std::collections::HashMap;
 
@@ -28,6 +29,8 @@ use domain::text::{Description, FileName, Title};
 use store::videos::{self, NewVideo};
 use store::{StoreError, accounts, jobs};
 
+use crate::http::client_ip::ClientIp;
+use crate::http::limits::Action;
 use crate::state::AppState;
 use crate::upload::ingest::{self, IngestError};
 use crate::upload::worker;
@@ -58,13 +61,17 @@ pub fn router() -> Router<AppState> {
         (status = 400, description = "Malformed form: {\"error\": \"<why>\"}"),
         (status = 403, description = "Signature, expiry or fields do not match the policy"),
         (status = 409, description = "This form was already used"),
+        (status = 408, description = "The file arrived too slowly"),
         (status = 413, description = "Maximum file size exceeded"),
+        (status = 429, description = "Too many uploads; see `Retry-After`"),
     ))]
 pub(crate) async fn receive_upload(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<StatusCode, VideoApiError> {
+    state.rate_limits.check_ip(Action::Upload, ip)?;
     let mut multipart = multipart
         .map_err(|_| VideoApiError::BadRequest("expected a multipart/form-data body".into()))?;
     let declared = headers
@@ -124,6 +131,9 @@ async fn accept_file(
         Err(StoreError::NotFound) => return Err(forbidden()),
         Err(other) => return Err(other.into()),
     };
+    state
+        .rate_limits
+        .check_account(Action::Upload, &owner.id.to_string())?;
     let hash_id = HashId::parse(&policy.hash_id).map_err(|_| forbidden())?;
     match videos::find_video_by_hash(state.pool(), &hash_id).await {
         Ok(_) => return Err(already_used()),
