@@ -12,6 +12,7 @@
 //! - `isobmff`: walks top-level MP4 boxes with seeks; returns only `ftyp` + `moov` bytes.
 //! - `mp4_track`: mp4parse → probe, `avcC`, per-sample table of the video track.
 //! - `avc`: `avcC` and length-prefixed samples → Annex B.
+//! - `h264_sps`: the picture size from an H.264 SPS (exp-Golomb fields up to cropping).
 //! - `h264_decode`: openh264 without auto-flush; returns the picture of one tagged sample.
 //! - `frame`: YUV 4:2:0 picture, uniformity test, YUV → RGB.
 //! - `thumbnail`: rotate, fit 360×200 / 720×1280, JPEG.
@@ -25,6 +26,9 @@ mod ffmpeg;
 mod ffprobe;
 mod frame;
 mod h264_decode;
+// Not used yet: the next commits check container sizes against it.
+#[allow(dead_code)]
+mod h264_sps;
 mod isobmff;
 mod mp4_track;
 mod sniff;
