@@ -10,6 +10,8 @@
 //! # Layout
 //! - `sniff`: recognises the file kind from its first bytes (video container or not).
 //! - `isobmff`: walks top-level MP4 boxes with seeks; returns only `ftyp` + `moov` bytes.
+//! - `moov_scan`: checks the raw `moov` (box sizes, nesting, table entry counts, implied
+//!   sample counts against the file size) before mp4parse allocates anything for it.
 //! - `mp4_track`: mp4parse → probe, `avcC`, per-sample table of the video track.
 //! - `avc`: `avcC` and length-prefixed samples → Annex B.
 //! - `h264_sps`: the picture size from an H.264 SPS (exp-Golomb fields up to cropping).
@@ -30,6 +32,7 @@ mod h264_decode;
 #[allow(dead_code)]
 mod h264_sps;
 mod isobmff;
+mod moov_scan;
 mod mp4_track;
 mod sniff;
 mod thumbnail;
@@ -134,6 +137,10 @@ pub enum MediaError {
     /// Looks like a video but is truncated or broken.
     #[error("corrupted or invalid file: {0}")]
     Corrupt(String),
+    /// A readable video beyond what this instance accepts (for now: more video samples than
+    /// the sample table may hold).
+    #[error("video exceeds a limit: {0}")]
+    LimitExceeded(String),
     #[error("{tool} timed out after {after:?}")]
     Timeout { tool: &'static str, after: Duration },
     #[error("I/O error: {0}")]

@@ -3,6 +3,9 @@
 //! a per-sample table (file offsets, presentation times with `ctts` and the edit list applied,
 //! keyframe flags). It reads no sample data and decodes nothing; it does check that every
 //! sample lies inside the file, so truncated uploads are caught here as `Corrupt`.
+//!
+//! The raw moov is pre-scanned (`moov_scan`) before mp4parse runs: mp4parse allocates for
+//! whatever entry counts the sample tables claim.
 
 use std::io::Cursor;
 
@@ -11,6 +14,7 @@ use mp4parse::{CodecType, MediaContext, SampleEntry, Track, TrackType, VideoCode
 
 use crate::avc::AvcConfig;
 use crate::isobmff::TopLevelBoxes;
+use crate::moov_scan::scan_moov;
 use crate::{Container, MediaError, Probe};
 
 /// The `Unsupported` reason for an MP4 without video; other `Unsupported` errors from the
@@ -53,6 +57,8 @@ pub(crate) struct Mp4Video {
 /// Parses the movie header and picks the first video track. `Unsupported` when there is no
 /// video track, `Corrupt` when the boxes are broken or samples lie beyond the end of the file.
 pub(crate) fn read_video_track(boxes: &TopLevelBoxes) -> Result<Mp4Video, MediaError> {
+    // Before mp4parse: it allocates for whatever entry counts the tables claim.
+    let _facts = scan_moov(&boxes.moov, boxes.file_len)?;
     let header = boxes.header_bytes();
     let context = mp4parse::read_mp4(&mut Cursor::new(&header)).map_err(classify_mp4parse_error)?;
 
@@ -319,7 +325,7 @@ fn classify_mp4parse_error(error: mp4parse::Error) -> MediaError {
         mp4parse::Error::Unsupported(what) => {
             MediaError::Unsupported(format!("MP4 feature not supported: {what}"))
         }
-        mp4parse::Error::Io(io) => MediaError::Io(io),
+        // The parser reads an in-memory copy of the moov, so an "I/O" error is the data's.
         other => MediaError::Corrupt(format!("MP4 structure is invalid: {other}")),
     }
 }
