@@ -12,15 +12,17 @@
 //! - `isobmff`: walks top-level MP4 boxes with seeks; returns only `ftyp` + `moov` bytes.
 //! - `moov_scan`: checks the raw `moov` (box sizes, nesting, table entry counts, implied
 //!   sample counts against the file size) before mp4parse allocates anything for it.
-//! - `mp4_track`: mp4parse → probe, `avcC`, per-sample table of the video track.
-//! - `avc`: `avcC` and length-prefixed samples → Annex B.
+//! - `mp4_track`: mp4parse → probe, `avcC`, per-sample table of the video track; checks the
+//!   container's size and duration claims against the SPS, the sample tables and the limits.
+//! - `avc`: `avcC` and length-prefixed samples → Annex B; in-band SPS checks.
 //! - `h264_sps`: the picture size from an H.264 SPS (exp-Golomb fields up to cropping).
+//! - `limits`: the pixel, duration and size-agreement rules shared by both probes.
 //! - `h264_decode`: openh264 without auto-flush; returns the picture of one tagged sample.
 //! - `frame`: YUV 4:2:0 picture, uniformity test, YUV → RGB.
 //! - `thumbnail`: rotate, fit 360×200 / 720×1280, JPEG.
 //! - `builtin`: the pure-Rust pipeline and its frame choice; hands other files to ffmpeg.
 //! - `ffmpeg`: locating and running ffmpeg/ffprobe with timeouts.
-//! - `ffprobe`: ffprobe JSON → [`Probe`].
+//! - `ffprobe`: ffprobe JSON → [`Probe`], with the same limits.
 
 mod avc;
 mod builtin;
@@ -28,10 +30,9 @@ mod ffmpeg;
 mod ffprobe;
 mod frame;
 mod h264_decode;
-// Not used yet: the next commits check container sizes against it.
-#[allow(dead_code)]
 mod h264_sps;
 mod isobmff;
+mod limits;
 mod moov_scan;
 mod mp4_track;
 mod sniff;
@@ -56,6 +57,14 @@ pub struct MediaConfig {
     pub ffmpeg: FfmpegMode,
     /// Limit for one ffmpeg/ffprobe run.
     pub subprocess_timeout: Duration,
+    /// Largest accepted picture, in pixels (width × height as coded in the stream, not as
+    /// the container claims; ffprobe's report for other formats). Default
+    /// 4096 × 2304 = 9 437 184: DCI and UHD 4K in either orientation, which is what phones
+    /// record; 8K (33 MP) uploads are refused. Each side is also capped at 8192.
+    pub max_pixels: u64,
+    /// Longest accepted video. Default 1 hour: a short-video platform; every duration the
+    /// file claims (movie, track and media headers, the sample table) must be within it.
+    pub max_duration: Duration,
 }
 
 impl Default for MediaConfig {
@@ -63,6 +72,8 @@ impl Default for MediaConfig {
         Self {
             ffmpeg: FfmpegMode::Auto,
             subprocess_timeout: Duration::from_secs(60),
+            max_pixels: 4096 * 2304,
+            max_duration: Duration::from_secs(3600),
         }
     }
 }
@@ -137,8 +148,8 @@ pub enum MediaError {
     /// Looks like a video but is truncated or broken.
     #[error("corrupted or invalid file: {0}")]
     Corrupt(String),
-    /// A readable video beyond what this instance accepts (for now: more video samples than
-    /// the sample table may hold).
+    /// A readable video beyond this instance's limits (`MediaConfig::max_pixels`,
+    /// `max_duration`, the sample count), or one whose claims would be.
     #[error("video exceeds a limit: {0}")]
     LimitExceeded(String),
     #[error("{tool} timed out after {after:?}")]
@@ -168,10 +179,11 @@ impl Pipeline {
     /// H.264 in-process, everything else through ffmpeg when it is available.
     pub async fn process(&self, path: &Path) -> Result<Processed, MediaError> {
         let owned_path = path.to_path_buf();
+        let limits = limits::Limits::from_config(&self.config);
         let outcome = tokio::task::spawn_blocking(move || {
             // The parsers are written not to panic on hostile input; this is the last line.
             std::panic::catch_unwind(|| {
-                builtin::process_file(&owned_path, builtin::FrameChoice::NearestKeyframe)
+                builtin::process_file(&owned_path, builtin::FrameChoice::NearestKeyframe, &limits)
             })
             .unwrap_or_else(|_| {
                 Err(MediaError::Corrupt(
@@ -197,13 +209,26 @@ impl Pipeline {
         path: &Path,
         handoff: builtin::FfmpegHandoff,
     ) -> Result<Processed, MediaError> {
-        let timeout = self.config.subprocess_timeout;
+        let config = &self.config;
+        let limits = limits::Limits::from_config(config);
+        // ffprobe runs even when the built-in parser read the container: its size comes
+        // from the stream's own parameter sets, which the container may misstate.
+        let timeout = config.subprocess_timeout;
+        let json = tools.probe_json(path, timeout).await?;
+        let reported = ffprobe::parse_ffprobe_json(&json, handoff.container, &limits)?;
         let probe = match handoff.probe {
-            Some(probe) => probe,
-            None => {
-                let json = tools.probe_json(path, timeout).await?;
-                ffprobe::parse_ffprobe_json(&json, handoff.container)?
+            Some(probe) => {
+                let ours = (u64::from(probe.width), u64::from(probe.height));
+                let theirs = (u64::from(reported.width), u64::from(reported.height));
+                if !limits::sizes_agree(ours, theirs) {
+                    return Err(MediaError::Corrupt(format!(
+                        "the container says {}×{} but the video stream is {}×{}",
+                        ours.0, ours.1, theirs.0, theirs.1
+                    )));
+                }
+                probe
             }
+            None => reported,
         };
         // ffmpeg auto-rotates, so it is asked for the display-oriented large size directly.
         let size = thumbnail::fit_within((probe.width, probe.height), thumbnail::LARGE_BOUNDS);
