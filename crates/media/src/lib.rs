@@ -4,7 +4,8 @@
 //! INTERFACE CONTRACT (used by `store`/`server`; keep these names and shapes):
 //! - `Pipeline::new(MediaConfig) -> Pipeline`
 //! - `Pipeline::process(&self, path: &Path) -> Result<Processed, MediaError>` (async; CPU work
-//!   runs on the blocking pool; ffmpeg/ffprobe subprocesses have a timeout and kill_on_drop)
+//!   runs on the blocking pool; ffmpeg/ffprobe subprocesses have a timeout, a memory limit,
+//!   and die with their request or the server)
 //! - `Pipeline::ffmpeg_available(&self) -> bool`
 //!
 //! # Layout
@@ -21,7 +22,9 @@
 //! - `frame`: YUV 4:2:0 picture, uniformity test, YUV → RGB.
 //! - `thumbnail`: rotate, fit 360×200 / 720×1280, JPEG.
 //! - `builtin`: the pure-Rust pipeline and its frame choice; hands other files to ffmpeg.
-//! - `ffmpeg`: locating and running ffmpeg/ffprobe with timeouts.
+//! - `ffmpeg`: locating ffmpeg/ffprobe and building their bounded command lines.
+//! - `subprocess`: spawning a tool with memory/CPU-thread limits, parent-death signal, its own
+//!   process group, a timeout that kills the group, and capped output.
 //! - `ffprobe`: ffprobe JSON → [`Probe`], with the same limits.
 
 mod avc;
@@ -36,6 +39,7 @@ mod limits;
 mod moov_scan;
 mod mp4_track;
 mod sniff;
+mod subprocess;
 mod thumbnail;
 
 use std::path::{Path, PathBuf};
@@ -58,13 +62,19 @@ pub struct MediaConfig {
     /// Limit for one ffmpeg/ffprobe run.
     pub subprocess_timeout: Duration,
     /// Largest accepted picture, in pixels (width × height as coded in the stream, not as
-    /// the container claims; ffprobe's report for other formats). Default
+    /// the container claims). Also passed to ffmpeg/ffprobe as `-max_pixels`. Default
     /// 4096 × 2304 = 9 437 184: DCI and UHD 4K in either orientation, which is what phones
     /// record; 8K (33 MP) uploads are refused. Each side is also capped at 8192.
     pub max_pixels: u64,
     /// Longest accepted video. Default 1 hour: a short-video platform; every duration the
     /// file claims (movie, track and media headers, the sample table) must be within it.
     pub max_duration: Duration,
+    /// Decoder threads for one ffmpeg/ffprobe run (`-threads`). Default 2: uploads are
+    /// processed by several workers at once, and each thread costs frame buffers.
+    pub ffmpeg_threads: u32,
+    /// Address-space limit (`RLIMIT_AS`) for one ffmpeg/ffprobe process, in bytes. Default
+    /// 1 GiB; ffmpeg's shared libraries alone map ~350 MB, a 4K H.264 frame needs ~50 MB more.
+    pub ffmpeg_memory_bytes: u64,
 }
 
 impl Default for MediaConfig {
@@ -74,6 +84,8 @@ impl Default for MediaConfig {
             subprocess_timeout: Duration::from_secs(60),
             max_pixels: 4096 * 2304,
             max_duration: Duration::from_secs(3600),
+            ffmpeg_threads: 2,
+            ffmpeg_memory_bytes: 1 << 30,
         }
     }
 }
@@ -149,7 +161,7 @@ pub enum MediaError {
     #[error("corrupted or invalid file: {0}")]
     Corrupt(String),
     /// A readable video beyond this instance's limits (`MediaConfig::max_pixels`,
-    /// `max_duration`, the sample count), or one whose claims would be.
+    /// `max_duration`, sample count, ffmpeg's memory limit), or one whose claims would be.
     #[error("video exceeds a limit: {0}")]
     LimitExceeded(String),
     #[error("{tool} timed out after {after:?}")]
@@ -213,8 +225,7 @@ impl Pipeline {
         let limits = limits::Limits::from_config(config);
         // ffprobe runs even when the built-in parser read the container: its size comes
         // from the stream's own parameter sets, which the container may misstate.
-        let timeout = config.subprocess_timeout;
-        let json = tools.probe_json(path, timeout).await?;
+        let json = tools.probe_json(path, config).await?;
         let reported = ffprobe::parse_ffprobe_json(&json, handoff.container, &limits)?;
         let probe = match handoff.probe {
             Some(probe) => {
@@ -233,9 +244,9 @@ impl Pipeline {
         // ffmpeg auto-rotates, so it is asked for the display-oriented large size directly.
         let size = thumbnail::fit_within((probe.width, probe.height), thumbnail::LARGE_BOUNDS);
         let at = probe.duration_seconds / 3.0;
-        let frame = match tools.frame_at(path, at, size, timeout).await {
+        let frame = match tools.frame_at(path, at, size, config).await {
             Err(MediaError::Corrupt(_)) if at > 0.0 => {
-                tools.frame_at(path, 0.0, size, timeout).await?
+                tools.frame_at(path, 0.0, size, config).await?
             }
             other => other?,
         };

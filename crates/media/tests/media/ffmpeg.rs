@@ -298,6 +298,54 @@ async fn a_subprocess_that_overruns_its_timeout_is_reported_as_a_timeout() {
 
 #[tokio::test]
 #[ignore = "needs ffmpeg"]
+async fn an_ffmpeg_run_over_its_memory_limit_fails_cleanly_and_quickly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let webm = generate(
+        tmp.path(),
+        "clip.webm",
+        &["-c:v", "libvpx-vp9", "-deadline", "realtime"],
+    );
+    // ffmpeg's libraries alone need ~350 MB of address space: 64 MiB fails at start-up,
+    // deterministically on any machine; the error must say so rather than hang or crash.
+    let pipeline = Pipeline::new(MediaConfig {
+        ffmpeg_memory_bytes: 64 << 20,
+        ..MediaConfig::default()
+    });
+    let started = std::time::Instant::now();
+    let error = pipeline.process(&webm).await.unwrap_err();
+    assert!(
+        matches!(&error, MediaError::LimitExceeded(m) if m.contains("memory")),
+        "{error:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[tokio::test]
+#[ignore = "needs ffmpeg"]
+async fn ffmpeg_and_ffprobe_refuse_pictures_over_max_pixels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let webm = generate(
+        tmp.path(),
+        "clip.webm",
+        &["-c:v", "libvpx-vp9", "-deadline", "realtime"],
+    );
+    for max_pixels in [320 * 240 - 1, 1000] {
+        let pipeline = Pipeline::new(MediaConfig {
+            max_pixels,
+            ..MediaConfig::default()
+        });
+        let error = pipeline.process(&webm).await.unwrap_err();
+        assert!(matches!(error, MediaError::LimitExceeded(_)), "{error:?}");
+    }
+    let exact = Pipeline::new(MediaConfig {
+        max_pixels: 320 * 240,
+        ..MediaConfig::default()
+    });
+    assert_eq!(exact.process(&webm).await.unwrap().probe.width, 320);
+}
+
+#[tokio::test]
+#[ignore = "needs ffmpeg"]
 async fn an_hevc_container_that_misstates_the_stream_size_is_corrupt() {
     let dir = tempfile::tempdir().unwrap();
     let honest = generate(
