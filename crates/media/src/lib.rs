@@ -26,12 +26,15 @@
 //! - `subprocess`: spawning a tool with memory/CPU-thread limits, parent-death signal, its own
 //!   process group, a timeout that kills the group, and capped output.
 //! - `ffprobe`: ffprobe JSON → [`Probe`], with the same limits.
+//! - `fuzz` (tests only): proptest fuzzing of the probe and pipeline on mutated corpus files.
 
 mod avc;
 mod builtin;
 mod ffmpeg;
 mod ffprobe;
 mod frame;
+#[cfg(test)]
+mod fuzz;
 mod h264_decode;
 mod h264_sps;
 mod isobmff;
