@@ -5,9 +5,11 @@
 //! depends on the input (a fixed-size path stack, recursion bounded by [`MAX_DEPTH`]) and
 //! answers in one pass over the bytes:
 //!
-//! - every box fits inside its parent on the path to the sample tables (a 4 GB size claim
-//!   inside `moov` is refused here, not skipped), and container boxes nest at most
-//!   [`MAX_DEPTH`] deep;
+//! - every box that mp4parse reads fits inside its parent (a 4 GB size claim inside `moov`
+//!   is refused here, not skipped): mp4parse reserves a box's *claimed* size when it reads
+//!   it, so the walk follows mp4parse's own descent (the track and sample tables, the sample
+//!   entries and their `avcC`/`esds`/`sinf`, `udta`/`meta`/`ilst` data), and container boxes
+//!   nest at most [`MAX_DEPTH`] deep;
 //! - every counted table (`stsd`, `stts`, `ctts`, `stsc`, `stsz`, `stco`, `co64`, `stss`,
 //!   `elst`, `pssh` key ids) has room in its box for the entries it claims;
 //! - for video tracks, the samples that `stsc`/`stco` imply are no more than `stsz` lists,
@@ -34,20 +36,44 @@ const MAX_SAMPLE_DESCRIPTIONS: u32 = 16;
 /// has this many samples; a small file cannot get near it because of the size checks.
 pub(crate) const MAX_VIDEO_SAMPLES: u64 = 1_000_000;
 
-/// Boxes that contain only boxes, which the scan descends into.
-const CONTAINERS: [&[u8; 4]; 12] = [
+/// Boxes that contain only boxes, which the scan descends into wherever they are.
+const CONTAINERS: [&[u8; 4]; 13] = [
     b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"mvex", b"udta", b"tref",
-    b"sinf", b"schi",
+    b"sinf", b"schi", b"wave",
 ];
-/// Containers on the way to the sample tables, where a child that overruns its parent is
-/// refused. Elsewhere (user data, mostly) it only ends the walk of that box: some writers
-/// leave sloppy `udta` padding and mp4parse skips it too.
-const STRICT: [&[u8; 4]; 6] = [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts"];
 
 const MOOV: &[u8; 4] = b"moov";
 const TRAK: &[u8; 4] = b"trak";
 const MDIA: &[u8; 4] = b"mdia";
+const UDTA: &[u8; 4] = b"udta";
+const META: &[u8; 4] = b"meta";
+const ILST: &[u8; 4] = b"ilst";
 const STBL_PATH: [&[u8; 4]; 5] = [MOOV, TRAK, MDIA, b"minf", b"stbl"];
+const STSD_PATH: [&[u8; 4]; 6] = [MOOV, TRAK, MDIA, b"minf", b"stbl", b"stsd"];
+/// Containers whose children mp4parse reads (and reserves memory for): every child must fit.
+const STRICT_PATHS: [&[&[u8; 4]]; 9] = [
+    &[MOOV],
+    &[MOOV, TRAK],
+    &[MOOV, TRAK, b"edts"],
+    &[MOOV, TRAK, b"tref"],
+    &[MOOV, TRAK, MDIA],
+    &[MOOV, TRAK, MDIA, b"minf"],
+    &STBL_PATH,
+    &[MOOV, b"mvex"],
+    &[MOOV, UDTA, META, ILST],
+];
+
+/// Which children of a box must fit inside it.
+#[derive(Debug, Clone, Copy)]
+enum Fit {
+    /// All of them: a child that overruns its parent is `Corrupt`.
+    All,
+    /// Only children of this type (the one mp4parse reads); an overrun of another type ends
+    /// the walk of the parent, as it ends mp4parse's. Vendor `udta` data is often sloppy.
+    Only([u8; 4]),
+    /// None: an overrun ends the walk (boxes mp4parse skips, walked only for the depth limit).
+    Lenient,
+}
 
 /// What the scan learned that mp4parse does not report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,7 +99,7 @@ pub(crate) struct VideoTableFacts {
 /// than its bytes hold or than the file could contain; `LimitExceeded` for a video track
 /// with more than [`MAX_VIDEO_SAMPLES`] samples.
 pub(crate) fn scan_moov(moov: &[u8], file_len: u64) -> Result<MoovFacts, MediaError> {
-    let mut children = Children::new(moov, true);
+    let mut children = Children::new(moov, Fit::All);
     let Some(root) = children.next().transpose()? else {
         return Err(corrupt("the moov box is empty"));
     };
@@ -130,14 +156,34 @@ struct SampleSizes {
 impl<'a> Scan<'a> {
     /// Whether the box being walked is at exactly `path`.
     fn at(&self, path: &[&[u8; 4]]) -> bool {
-        self.depth + 1 == path.len() && path.iter().zip(&self.path).all(|(a, b)| *a == b)
+        self.depth + 1 == path.len() && self.within(path)
+    }
+
+    /// Whether the box being walked is at `path` or below it.
+    fn within(&self, path: &[&[u8; 4]]) -> bool {
+        self.depth + 1 >= path.len() && path.iter().zip(&self.path).all(|(a, b)| *a == b)
+    }
+
+    /// How strictly the children of the box being walked must fit it: as strictly as
+    /// mp4parse trusts them.
+    fn fit(&self) -> Fit {
+        if STRICT_PATHS.iter().any(|path| self.at(path)) || self.within(&STSD_PATH) {
+            Fit::All
+        } else if self.at(&[MOOV, UDTA]) {
+            Fit::Only(*META)
+        } else if self.at(&[MOOV, UDTA, META]) {
+            Fit::Only(*ILST)
+        } else if self.depth == 4 && self.within(&[MOOV, UDTA, META, ILST]) {
+            // An ilst item: mp4parse reads its `data` boxes.
+            Fit::Only(*b"data")
+        } else {
+            Fit::Lenient
+        }
     }
 
     /// Walks the children of the box at `path[depth]`, whose payload is `payload`.
     fn walk(&mut self, payload: &'a [u8]) -> Result<(), MediaError> {
-        let parent = self.path[self.depth];
-        let strict = STRICT.contains(&&parent);
-        for child in Children::new(payload, strict) {
+        for child in Children::new(payload, self.fit()) {
             let child = child?;
             self.visit(child)?;
         }
@@ -186,10 +232,42 @@ impl<'a> Scan<'a> {
             self.table(kind, body)?;
         }
 
-        if CONTAINERS.contains(&&kind) {
-            self.descend(kind, body)?;
+        // Where the children start, for the boxes mp4parse reads children of that are not
+        // plain containers.
+        let children_at = if self.at(&STBL_PATH) && &kind == b"stsd" {
+            Some(8) // version/flags, entry count
+        } else if self.at(&STSD_PATH) {
+            self.sample_entry_fields(body)
+        } else if self.at(&[MOOV, UDTA]) && &kind == META {
+            Some(4) // version/flags
+        } else if self.at(&[MOOV, UDTA, META]) && &kind == ILST
+            || self.at(&[MOOV, UDTA, META, ILST])
+            || CONTAINERS.contains(&&kind)
+        {
+            Some(0)
+        } else {
+            None
+        };
+        if let Some(children) = children_at.and_then(|at| body.get(at..)) {
+            self.descend(kind, children)?;
         }
         Ok(())
+    }
+
+    /// The length of a sample entry's fixed fields, after which come its child boxes, as
+    /// mp4parse reads them for this track's handler; `None` when mp4parse reads no children.
+    fn sample_entry_fields(&self, entry: &[u8]) -> Option<usize> {
+        match &self.track.as_ref()?.handler? {
+            b"vide" | b"pict" | b"auxv" => Some(78),
+            // QuickTime sound description versions 0, 1 and 2.
+            b"soun" => match entry.get(8..10).map(|v| u16::from_be_bytes([v[0], v[1]])) {
+                Some(0) => Some(28),
+                Some(1) => Some(44),
+                Some(2) => Some(64),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     fn descend(&mut self, kind: [u8; 4], body: &'a [u8]) -> Result<(), MediaError> {
@@ -382,10 +460,20 @@ fn entries(body: &[u8], start: usize, count: u32, len: usize) -> impl Iterator<I
     body[start..].chunks_exact(len).take(count as usize)
 }
 
-/// `pssh` version 1 lists key ids of 16 bytes each after the system id.
+/// `pssh`: version 1 lists key ids of 16 bytes each after the system id; then comes a data
+/// size, which mp4parse reserves before reading.
 fn check_pssh(body: &[u8]) -> Result<(), MediaError> {
+    let mut data_at = 20;
     if body.first().copied().unwrap_or(0) > 0 {
-        check_count(body, "pssh", 20, 16)?;
+        data_at = 24 + check_count(body, "pssh", 20, 16)? as usize * 16;
+    }
+    if let Some(size) = body.get(data_at..data_at + 4).map(|b| be32(b, 0)) {
+        let room = body.len() - (data_at + 4);
+        if size as usize > room {
+            return Err(corrupt(format!(
+                "pssh claims {size} bytes of data but its box holds {room}"
+            )));
+        }
     }
     Ok(())
 }
@@ -427,19 +515,16 @@ struct BoxRef<'a> {
 }
 
 /// The boxes inside a payload. Fewer than 8 trailing bytes are padding. A size of 0 means
-/// "to the end of the parent". In strict mode a box that claims more than its parent holds
-/// is `Corrupt`; otherwise it ends the iteration.
+/// "to the end of the parent". A box that claims more than its parent holds is `Corrupt`
+/// when `fit` requires it to fit, and otherwise ends the iteration.
 struct Children<'a> {
     rest: &'a [u8],
-    strict: bool,
+    fit: Fit,
 }
 
 impl<'a> Children<'a> {
-    fn new(payload: &'a [u8], strict: bool) -> Self {
-        Self {
-            rest: payload,
-            strict,
-        }
+    fn new(payload: &'a [u8], fit: Fit) -> Self {
+        Self { rest: payload, fit }
     }
 }
 
@@ -462,7 +547,12 @@ impl<'a> Iterator for Children<'a> {
         };
         if size < header || size > rest.len() as u64 {
             self.rest = &[];
-            if !self.strict {
+            let must_fit = match self.fit {
+                Fit::All => true,
+                Fit::Only(only) => only == kind,
+                Fit::Lenient => false,
+            };
+            if !must_fit {
                 return None;
             }
             return Some(Err(corrupt(format!(
@@ -696,6 +786,78 @@ mod tests {
         let vide = moov.windows(4).position(|w| w == b"vide").unwrap();
         moov[vide..vide + 4].copy_from_slice(b"soun");
         assert!(scan_moov(&moov, 20_000_000).is_ok());
+    }
+
+    /// An stsd with one sample entry: `fields` bytes of fixed fields, then `children`.
+    fn stsd(entry: &[u8; 4], fields: Vec<u8>, children: &[u8]) -> Vec<u8> {
+        boxed(
+            b"stsd",
+            &[
+                words(&[0, 1]),
+                boxed(entry, &[fields, children.to_vec()].concat()),
+            ]
+            .concat(),
+        )
+    }
+
+    /// A box header claiming `size` bytes, followed by only `real` bytes.
+    fn lying_box(kind: &[u8; 4], size: u32, real: usize) -> Vec<u8> {
+        [size.to_be_bytes().to_vec(), kind.to_vec(), vec![1; real]].concat()
+    }
+
+    #[test]
+    fn a_box_inside_a_sample_entry_must_fit_it() {
+        // mp4parse reserves an avcC's claimed size before reading it: 64 MB here.
+        let avcc = lying_box(b"avcC", 0x0400_0038, 40);
+        let mut tables = honest_tables();
+        tables.push(stsd(b"avc1", vec![0; 78], &avcc));
+        assert_corrupt(
+            scan_moov(&moov_with_stbl(&tables), 10_000),
+            "avcC box claims",
+        );
+        // The honest avcC passes.
+        let mut tables = honest_tables();
+        tables.push(stsd(b"avc1", vec![0; 78], &boxed(b"avcC", &[1; 40])));
+        assert!(scan_moov(&moov_with_stbl(&tables), 10_000).is_ok());
+    }
+
+    #[test]
+    fn audio_sample_entries_are_walked_by_their_version() {
+        for (version, fields) in [(0u16, 28usize), (1, 44), (2, 64)] {
+            let mut entry_fields = vec![0; fields];
+            entry_fields[8..10].copy_from_slice(&version.to_be_bytes());
+            let mut tables = honest_tables();
+            tables.push(stsd(
+                b"mp4a",
+                entry_fields,
+                &lying_box(b"esds", 0x7FFF_0000, 30),
+            ));
+            let mut moov = moov_with_stbl(&tables);
+            let vide = moov.windows(4).position(|w| w == b"vide").unwrap();
+            moov[vide..vide + 4].copy_from_slice(b"soun");
+            assert_corrupt(scan_moov(&moov, 10_000), "esds box claims");
+        }
+    }
+
+    #[test]
+    fn metadata_data_and_pssh_data_must_fit() {
+        let item = boxed(b"\xa9nam", &lying_box(b"data", 0x1000_0000, 20));
+        let meta = boxed(b"meta", &[words(&[0]), boxed(b"ilst", &item)].concat());
+        let mut moov = moov_with_stbl(&honest_tables());
+        moov.extend_from_slice(&boxed(b"udta", &meta));
+        let len = moov.len() as u32;
+        moov[..4].copy_from_slice(&len.to_be_bytes());
+        assert_corrupt(scan_moov(&moov, 10_000), "data box claims");
+
+        let pssh = boxed(
+            b"pssh",
+            &[vec![0; 20], words(&[0x4000_0000]), vec![0; 8]].concat(),
+        );
+        let mut moov = moov_with_stbl(&honest_tables());
+        moov.extend_from_slice(&pssh);
+        let len = moov.len() as u32;
+        moov[..4].copy_from_slice(&len.to_be_bytes());
+        assert_corrupt(scan_moov(&moov, 10_000), "pssh claims");
     }
 
     #[test]
