@@ -23,6 +23,7 @@ use crate::avc::AvcConfig;
 use crate::frame::YuvFrame;
 use crate::h264_decode::{Packet, decode_picture};
 use crate::isobmff::read_top_level;
+use crate::limits::{Limits, sizes_agree};
 use crate::mp4_track::{NO_VIDEO_TRACK, Sample, VideoTrackKind, read_video_track};
 use crate::sniff::{SNIFF_LEN, Sniffed, sniff};
 use crate::{Container, MediaError, Probe, Processed, thumbnail};
@@ -58,7 +59,11 @@ pub(crate) enum BuiltinOutcome {
     NeedsFfmpeg(FfmpegHandoff),
 }
 
-pub(crate) fn process_file(path: &Path, choice: FrameChoice) -> Result<BuiltinOutcome, MediaError> {
+pub(crate) fn process_file(
+    path: &Path,
+    choice: FrameChoice,
+    limits: &Limits,
+) -> Result<BuiltinOutcome, MediaError> {
     let mut file = File::open(path)?;
     let file_len = file.metadata()?.len();
     let head = read_head(&mut file)?;
@@ -74,7 +79,7 @@ pub(crate) fn process_file(path: &Path, choice: FrameChoice) -> Result<BuiltinOu
                 container_label(container)
             )),
         })),
-        Sniffed::IsoBmff => process_mp4(&mut file, file_len, choice),
+        Sniffed::IsoBmff => process_mp4(&mut file, file_len, choice, limits),
     }
 }
 
@@ -82,9 +87,10 @@ fn process_mp4(
     file: &mut File,
     file_len: u64,
     choice: FrameChoice,
+    limits: &Limits,
 ) -> Result<BuiltinOutcome, MediaError> {
     let boxes = read_top_level(file, file_len)?;
-    let video = match read_video_track(&boxes) {
+    let video = match read_video_track(&boxes, limits) {
         Err(MediaError::Unsupported(reason)) if reason != NO_VIDEO_TRACK => {
             return Ok(BuiltinOutcome::NeedsFfmpeg(FfmpegHandoff {
                 container: Container::Mp4,
@@ -108,14 +114,17 @@ fn process_mp4(
             }));
         }
     };
-    let track = H264Track {
+    let mut track = H264Track {
         file,
         config: &config,
         samples: &samples,
+        refused: false,
     };
     let target_ticks = (video.probe.duration_seconds / 3.0 * timescale as f64) as i64;
     let frame = match track.thumbnail_frame(target_ticks, choice) {
         Ok(frame) => frame,
+        // The stream contradicts what was checked: ffmpeg must not get to allocate for it.
+        Err(error) if track.refused => return Err(error),
         Err(error) => {
             tracing::warn!(%error, "built-in H.264 decoding failed");
             return Ok(BuiltinOutcome::NeedsFfmpeg(FfmpegHandoff {
@@ -136,12 +145,16 @@ struct H264Track<'a> {
     file: &'a mut File,
     config: &'a AvcConfig,
     samples: &'a [Sample],
+    /// Set when decoding stopped because the stream contradicts the checked SPS (an in-band
+    /// SPS of another size, a picture of another size): the file is refused, not handed to
+    /// ffmpeg like an ordinary decoding failure.
+    refused: bool,
 }
 
 impl H264Track<'_> {
     /// The nearest keyframe (or exact frame); if uniform, the next keyframes; else the first.
     fn thumbnail_frame(
-        mut self,
+        &mut self,
         target_ticks: i64,
         choice: FrameChoice,
     ) -> Result<YuvFrame, MediaError> {
@@ -187,6 +200,7 @@ impl H264Track<'_> {
             match self.decode(start, wanted) {
                 Ok(frame) if !frame.is_nearly_uniform() => return Ok(frame),
                 Ok(_) => tracing::debug!(sample = wanted, "thumbnail candidate is uniform"),
+                Err(error) if self.refused => return Err(error),
                 Err(error) => {
                     first_error.get_or_insert(error);
                 }
@@ -195,6 +209,7 @@ impl H264Track<'_> {
         // Fall back to the first frame, uniform or not: a black video gets a black thumbnail.
         match self.decode(keyframes[0], keyframes[0]) {
             Ok(frame) => Ok(frame),
+            Err(error) if self.refused => Err(error),
             Err(error) => Err(first_error.unwrap_or(error)),
         }
     }
@@ -202,16 +217,35 @@ impl H264Track<'_> {
     /// Decodes samples `start..=wanted` (decode order) and returns picture `wanted`.
     fn decode(&mut self, start: usize, wanted: usize) -> Result<YuvFrame, MediaError> {
         let end = wanted.min(start + MAX_DECODED_PER_THUMBNAIL - 1);
+        let (file, config, samples) = (&mut *self.file, self.config, self.samples);
+        let mut refused = false;
         let packets = (start..=end).map(|index| {
             let mut annex_b = Vec::new();
-            let raw = read_sample(self.file, &self.samples[index])?;
-            self.config.sample_to_annex_b(&raw, &mut annex_b)?;
+            let raw = read_sample(file, &samples[index])?;
+            // Checked before openh264 sees it: an SPS is where the decoder learns how much
+            // to allocate.
+            if let Err(error) = config.check_in_band_sps(&raw) {
+                refused = true;
+                return Err(error);
+            }
+            config.sample_to_annex_b(&raw, &mut annex_b)?;
             Ok(Packet {
                 sample_index: index,
                 annex_b,
             })
         });
-        decode_picture(&self.config.parameter_sets_annex_b, packets, end)
+        let result = decode_picture(&config.parameter_sets_annex_b, packets, end);
+        self.refused |= refused;
+        let frame = result?;
+        let expected = (config.sps.width, config.sps.height);
+        if !sizes_agree((frame.width as u64, frame.height as u64), expected) {
+            self.refused = true;
+            return Err(MediaError::Corrupt(format!(
+                "the decoder produced a {}×{} picture for a {}×{} stream",
+                frame.width, frame.height, expected.0, expected.1
+            )));
+        }
+        Ok(frame)
     }
 }
 
@@ -254,6 +288,10 @@ mod tests {
 
     use super::*;
 
+    fn limits() -> Limits {
+        Limits::from_config(&crate::MediaConfig::default())
+    }
+
     /// A committed fixture from `testdata/` (see its README.md).
     fn fixture_path(name: &str) -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -282,7 +320,7 @@ mod tests {
         match sniff(&bytes[..bytes.len().min(SNIFF_LEN)]) {
             Sniffed::IsoBmff => {
                 let boxes = read_top_level(&mut Cursor::new(bytes), bytes.len() as u64)?;
-                Ok(Some(read_video_track(&boxes)?.probe))
+                Ok(Some(read_video_track(&boxes, &limits())?.probe))
             }
             _ => Ok(None),
         }
@@ -340,7 +378,7 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("mutated.mp4");
             std::fs::write(&path, &bytes).unwrap();
-            let _ = process_file(&path, FrameChoice::NearestKeyframe);
+            let _ = process_file(&path, FrameChoice::NearestKeyframe, &limits());
         }
     }
 
@@ -355,7 +393,7 @@ mod tests {
         // Keyframes every 2 s; duration/3 = 3.33 s is 40 pictures after the keyframe at 2 s,
         // so this decodes a run of B-frames (3 in a row, pyramid) without flushing.
         let path = fixture_path("h264-high-bframes.mp4");
-        let outcome = process_file(&path, FrameChoice::ExactFrame).unwrap();
+        let outcome = process_file(&path, FrameChoice::ExactFrame, &limits()).unwrap();
         let BuiltinOutcome::Done(processed) = outcome else {
             panic!("H.264 needs no ffmpeg")
         };
@@ -370,10 +408,10 @@ mod tests {
         for clip in ["clip-a.mp4", "clip-b.mp4", "clip-c.mp4"] {
             for choice in [FrameChoice::NearestKeyframe, FrameChoice::ExactFrame] {
                 let path = phone_clip_path(clip);
-                process_file(&path, choice).unwrap();
+                process_file(&path, choice, &limits()).unwrap();
                 let started = Instant::now();
                 for _ in 0..5 {
-                    process_file(&path, choice).unwrap();
+                    process_file(&path, choice, &limits()).unwrap();
                 }
                 println!(
                     "{clip} {choice:?}: {:.1} ms per process",

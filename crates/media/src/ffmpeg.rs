@@ -1,16 +1,22 @@
 //! The ffmpeg fallback for files the built-in pipeline cannot read: finds `ffmpeg`/`ffprobe`,
-//! runs them as subprocesses with a timeout and `kill_on_drop` (a stuck or abandoned run
-//! never outlives its request), and returns ffprobe's JSON or one decoded RGB frame. It does
-//! not interpret the JSON (`ffprobe.rs`) or encode thumbnails (`thumbnail.rs`).
+//! builds their command lines with the configured bounds (`-max_pixels`, `-threads`) and
+//! runs them through `subprocess` (memory limit, timeout, parent-death signal, process group),
+//! returning ffprobe's JSON or one decoded RGB frame. It does not interpret the JSON
+//! (`ffprobe.rs`) or encode thumbnails (`thumbnail.rs`).
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::Duration;
 
 use image::RgbImage;
 use tokio::process::Command;
 
-use crate::{FfmpegMode, MediaError};
+use crate::subprocess::{Bounds, run};
+use crate::thumbnail::LARGE_BOUNDS;
+use crate::{FfmpegMode, MediaConfig, MediaError};
+
+/// ffprobe's JSON for a real file is a few kB; a hostile file with thousands of streams
+/// could make it large, so it is capped.
+const MAX_PROBE_JSON_BYTES: usize = 4 * 1024 * 1024;
 
 /// Paths of the two binaries, both checked to exist.
 #[derive(Debug, Clone)]
@@ -37,20 +43,15 @@ impl FfmpegTools {
     pub(crate) async fn probe_json(
         &self,
         input: &Path,
-        timeout: Duration,
+        config: &MediaConfig,
     ) -> Result<Vec<u8>, MediaError> {
         let mut command = Command::new(&self.ffprobe);
         command
-            .args([
-                "-v",
-                "error",
-                "-print_format",
-                "json",
-                "-show_format",
-                "-show_streams",
-            ])
+            .args(["-v", "error"])
+            .args(decoder_bounds(config))
+            .args(["-print_format", "json", "-show_format", "-show_streams"])
             .arg(input);
-        run(command, "ffprobe", timeout).await
+        run(command, "ffprobe", &bounds(config, MAX_PROBE_JSON_BYTES)).await
     }
 
     /// One frame at `seconds`, auto-rotated to display orientation and scaled to exactly
@@ -61,18 +62,24 @@ impl FfmpegTools {
         input: &Path,
         seconds: f64,
         size: (u32, u32),
-        timeout: Duration,
+        config: &MediaConfig,
     ) -> Result<RgbImage, MediaError> {
         let mut command = Command::new(&self.ffmpeg);
         command
-            .args(["-v", "error", "-nostdin", "-ss"])
+            .args(["-v", "error", "-nostdin"])
+            .args(decoder_bounds(config))
+            .arg("-ss")
             .arg(format!("{seconds:.3}"))
             .arg("-i")
             .arg(input)
             .args(["-map", "0:v:0", "-frames:v", "1", "-vf"])
             .arg(format!("scale={}:{}:flags=bicubic", size.0, size.1))
+            .arg("-filter_threads")
+            .arg(config.ffmpeg_threads.max(1).to_string())
             .args(["-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"]);
-        let raw = run(command, "ffmpeg", timeout).await?;
+        // The caller asks for at most the large thumbnail size.
+        let max_frame = LARGE_BOUNDS.0 as usize * LARGE_BOUNDS.1 as usize * 3;
+        let raw = run(command, "ffmpeg", &bounds(config, max_frame)).await?;
         let expected = size.0 as usize * size.1 as usize * 3;
         if raw.len() < expected {
             return Err(MediaError::Corrupt(format!(
@@ -87,39 +94,24 @@ impl FfmpegTools {
     }
 }
 
-/// Runs `command` to completion within `timeout`; stdout on success, `Corrupt` carrying
-/// stderr's last line on a non-zero exit.
-async fn run(
-    mut command: Command,
-    tool: &'static str,
-    timeout: Duration,
-) -> Result<Vec<u8>, MediaError> {
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let child = command.spawn()?;
-    // On timeout the `wait_with_output` future, and with it the child, is dropped: kill_on_drop
-    // then kills the process.
-    let output = tokio::time::timeout(timeout, child.wait_with_output())
-        .await
-        .map_err(|_| MediaError::Timeout {
-            tool,
-            after: timeout,
-        })??;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let last_line = stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("no message");
-        return Err(MediaError::Corrupt(format!(
-            "{tool} could not read the file: {last_line}"
-        )));
+/// Input options that bound the decoder: refuse pictures over the pixel limit before
+/// allocating them, and decode with a fixed number of threads (ffmpeg's default is one per
+/// core, each with its own frame buffers).
+fn decoder_bounds(config: &MediaConfig) -> [OsString; 4] {
+    [
+        "-max_pixels".into(),
+        config.max_pixels.min(i32::MAX as u64).to_string().into(),
+        "-threads".into(),
+        config.ffmpeg_threads.max(1).to_string().into(),
+    ]
+}
+
+fn bounds(config: &MediaConfig, max_stdout_bytes: usize) -> Bounds {
+    Bounds {
+        timeout: config.subprocess_timeout,
+        memory_bytes: config.ffmpeg_memory_bytes,
+        max_stdout_bytes,
     }
-    Ok(output.stdout)
 }
 
 fn find_on_path(name: &str) -> Option<PathBuf> {
@@ -157,16 +149,16 @@ mod tests {
         assert!(FfmpegTools::locate(&FfmpegMode::Dir(empty.path().to_path_buf())).is_none());
     }
 
-    #[tokio::test]
-    async fn a_hanging_tool_is_killed_at_the_timeout() {
-        let mut command = Command::new("sleep");
-        command.arg("30");
-        let started = std::time::Instant::now();
-        let result = run(command, "ffmpeg", Duration::from_millis(200)).await;
-        assert!(
-            matches!(result, Err(MediaError::Timeout { tool: "ffmpeg", .. })),
-            "{result:?}"
+    #[test]
+    fn the_decoder_is_bounded_by_the_configuration() {
+        let config = MediaConfig {
+            max_pixels: 1000,
+            ffmpeg_threads: 3,
+            ..MediaConfig::default()
+        };
+        assert_eq!(
+            decoder_bounds(&config),
+            ["-max_pixels", "1000", "-threads", "3"].map(OsString::from)
         );
-        assert!(started.elapsed() < Duration::from_secs(5));
     }
 }

@@ -1,11 +1,14 @@
 //! ffprobe's JSON (`-print_format json -show_format -show_streams`) parsed once, at the
 //! edge, into a typed [`Probe`]. Only the fields we use are modelled; everything else is
-//! ignored so newer ffprobe versions keep parsing. Running ffprobe is `ffmpeg.rs`'s job.
+//! ignored so newer ffprobe versions keep parsing. The probe must pass the same limits as
+//! the built-in one (picture size, every reported duration). Running ffprobe is
+//! `ffmpeg.rs`'s job.
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
 
+use crate::limits::Limits;
 use crate::{Container, MediaError, Probe};
 
 /// The part of ffprobe's output we read.
@@ -73,8 +76,13 @@ impl FfprobeStream {
 }
 
 /// Turns ffprobe JSON into a [`Probe`]. `Unsupported` when there is no video stream (an
-/// audio-only file), `Corrupt` when the JSON is not ffprobe's or the stream has no size.
-pub(crate) fn parse_ffprobe_json(json: &[u8], sniffed: Container) -> Result<Probe, MediaError> {
+/// audio-only file), `Corrupt` when the JSON is not ffprobe's or the stream has no size,
+/// `LimitExceeded` when the size or a duration is over `limits`.
+pub(crate) fn parse_ffprobe_json(
+    json: &[u8],
+    sniffed: Container,
+    limits: &Limits,
+) -> Result<Probe, MediaError> {
     let output: FfprobeOutput = serde_json::from_slice(json)
         .map_err(|e| MediaError::Corrupt(format!("ffprobe output is not valid JSON: {e}")))?;
     let video = output
@@ -87,6 +95,8 @@ pub(crate) fn parse_ffprobe_json(json: &[u8], sniffed: Container) -> Result<Prob
         (Some(w), Some(h)) if w > 0 && h > 0 => (w, h),
         _ => return Err(MediaError::Corrupt("ffprobe reports no video size".into())),
     };
+    // ffprobe's width and height come from the decoder's parameter sets, not the container.
+    limits.check_size(u64::from(coded_width), u64::from(coded_height), "ffprobe")?;
     let rotation_degrees = video.rotation_degrees();
     let (width, height) = if rotation_degrees % 180 == 90 {
         (coded_height, coded_width)
@@ -104,11 +114,22 @@ pub(crate) fn parse_ffprobe_json(json: &[u8], sniffed: Container) -> Result<Prob
         known => known,
     };
     let video_codec = video.codec_name.clone().unwrap_or_else(|| "unknown".into());
-    let duration_seconds = output
+    let format_duration = output
         .format
         .as_ref()
-        .and_then(|f| parse_seconds(f.duration.as_deref()))
-        .or_else(|| parse_seconds(video.duration.as_deref()))
+        .and_then(|f| parse_duration(f.duration.as_deref()));
+    let stream_duration = parse_duration(video.duration.as_deref());
+    for (duration, source) in [
+        (format_duration, "ffprobe's format duration"),
+        (stream_duration, "ffprobe's video stream duration"),
+    ] {
+        if let Some(seconds) = duration {
+            limits.check_duration(seconds, source)?;
+        }
+    }
+    let duration_seconds = format_duration
+        .or(stream_duration)
+        .filter(|s| *s >= 0.0)
         .unwrap_or(0.0);
 
     Ok(Probe {
@@ -122,12 +143,10 @@ pub(crate) fn parse_ffprobe_json(json: &[u8], sniffed: Container) -> Result<Prob
     })
 }
 
-fn parse_seconds(text: Option<&str>) -> Option<f64> {
-    text?
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
+/// A duration string as a number; "inf" and "nan" parse too, so `check_duration` can refuse
+/// them rather than have them silently become 0.
+fn parse_duration(text: Option<&str>) -> Option<f64> {
+    text?.trim().parse::<f64>().ok()
 }
 
 fn container_from_format_name(format_name: &str) -> Container {
@@ -167,6 +186,10 @@ fn mime_type(container: Container, codec: &str, format_name: &str) -> &'static s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_ffprobe_json(json: &[u8], sniffed: Container) -> Result<Probe, MediaError> {
+        super::parse_ffprobe_json(json, sniffed, &Limits::from_config(&Default::default()))
+    }
 
     fn fixture(name: &str) -> Vec<u8> {
         let path = format!(
@@ -242,6 +265,40 @@ mod tests {
             matches!(result, Err(MediaError::Unsupported(_))),
             "{result:?}"
         );
+    }
+
+    /// ffprobe output for a stream of `width`×`height` and the given durations.
+    fn synthetic(width: u32, height: u32, format_duration: &str, stream_duration: &str) -> Vec<u8> {
+        format!(
+            r#"{{"streams": [{{"codec_type": "video", "codec_name": "h264", "width": {width},
+                "height": {height}, "duration": "{stream_duration}"}}],
+              "format": {{"format_name": "mov,mp4,m4a,3gp,3g2,mj2", "duration": "{format_duration}"}}}}"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn ffprobe_reports_are_held_to_the_same_limits() {
+        assert!(parse_ffprobe_json(&synthetic(3840, 2160, "60.0", "60.0"), Container::Mp4).is_ok());
+        for (json, what) in [
+            (synthetic(8192, 4608, "1.0", "1.0"), "8K picture"),
+            (synthetic(16000, 16000, "1.0", "1.0"), "16000² picture"),
+            (
+                synthetic(64, 64, "36000.000000", "1.0"),
+                "10-hour format duration",
+            ),
+            (
+                synthetic(64, 64, "1.0", "4294967294.000000"),
+                "136-year stream duration",
+            ),
+            (synthetic(64, 64, "inf", "1.0"), "infinite duration"),
+        ] {
+            let result = parse_ffprobe_json(&json, Container::Mp4);
+            assert!(
+                matches!(result, Err(MediaError::LimitExceeded(_))),
+                "{what}: {result:?}"
+            );
+        }
     }
 
     #[test]

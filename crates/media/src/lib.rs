@@ -4,36 +4,51 @@
 //! INTERFACE CONTRACT (used by `store`/`server`; keep these names and shapes):
 //! - `Pipeline::new(MediaConfig) -> Pipeline`
 //! - `Pipeline::process(&self, path: &Path) -> Result<Processed, MediaError>` (async; CPU work
-//!   runs on the blocking pool; ffmpeg/ffprobe subprocesses have a timeout and kill_on_drop)
+//!   runs on the blocking pool; ffmpeg/ffprobe subprocesses have a timeout, a memory limit,
+//!   and die with their request or the server)
 //! - `Pipeline::ffmpeg_available(&self) -> bool`
 //!
 //! # Layout
 //! - `sniff`: recognises the file kind from its first bytes (video container or not).
 //! - `isobmff`: walks top-level MP4 boxes with seeks; returns only `ftyp` + `moov` bytes.
-//! - `mp4_track`: mp4parse → probe, `avcC`, per-sample table of the video track.
-//! - `avc`: `avcC` and length-prefixed samples → Annex B.
+//! - `moov_scan`: checks the raw `moov` (box sizes, nesting, table entry counts, implied
+//!   sample counts against the file size) before mp4parse allocates anything for it.
+//! - `mp4_track`: mp4parse → probe, `avcC`, per-sample table of the video track; checks the
+//!   container's size and duration claims against the SPS, the sample tables and the limits.
+//! - `avc`: `avcC` and length-prefixed samples → Annex B; in-band SPS checks.
+//! - `h264_sps`: the picture size from an H.264 SPS (exp-Golomb fields up to cropping).
+//! - `limits`: the pixel, duration and size-agreement rules shared by both probes.
 //! - `h264_decode`: openh264 without auto-flush; returns the picture of one tagged sample.
 //! - `frame`: YUV 4:2:0 picture, uniformity test, YUV → RGB.
 //! - `thumbnail`: rotate, fit 360×200 / 720×1280, JPEG.
 //! - `builtin`: the pure-Rust pipeline and its frame choice; hands other files to ffmpeg.
-//! - `ffmpeg`: locating and running ffmpeg/ffprobe with timeouts.
-//! - `ffprobe`: ffprobe JSON → [`Probe`].
+//! - `ffmpeg`: locating ffmpeg/ffprobe and building their bounded command lines.
+//! - `subprocess`: spawning a tool with memory/CPU-thread limits, parent-death signal, its own
+//!   process group, a timeout that kills the group, and capped output.
+//! - `ffprobe`: ffprobe JSON → [`Probe`], with the same limits.
 //! - `synth`: makes labelled test videos ([`labelled_clip`]) without ffmpeg, for
 //!   `reelshare demo` and tests:
 //!   - `synth/pattern`: the test picture, painted straight into YUV 4:2:0;
 //!   - `synth/font`: a 5×7 bitmap font for printable ASCII and label wrapping;
 //!   - `synth/encode`: openh264 encoding to length-prefixed samples plus SPS/PPS;
 //!   - `synth/mp4_writer`: a nested ISO-BMFF box writer and a faststart one-track MP4.
+//! - `fuzz` (tests only): proptest fuzzing of the probe and pipeline on mutated corpus files.
 
 mod avc;
 mod builtin;
 mod ffmpeg;
 mod ffprobe;
 mod frame;
+#[cfg(test)]
+mod fuzz;
 mod h264_decode;
+mod h264_sps;
 mod isobmff;
+mod limits;
+mod moov_scan;
 mod mp4_track;
 mod sniff;
+mod subprocess;
 mod synth;
 mod thumbnail;
 
@@ -58,6 +73,20 @@ pub struct MediaConfig {
     pub ffmpeg: FfmpegMode,
     /// Limit for one ffmpeg/ffprobe run.
     pub subprocess_timeout: Duration,
+    /// Largest accepted picture, in pixels (width × height as coded in the stream, not as
+    /// the container claims). Also passed to ffmpeg/ffprobe as `-max_pixels`. Default
+    /// 4096 × 2304 = 9 437 184: DCI and UHD 4K in either orientation, which is what phones
+    /// record; 8K (33 MP) uploads are refused. Each side is also capped at 8192.
+    pub max_pixels: u64,
+    /// Longest accepted video. Default 1 hour: a short-video platform; every duration the
+    /// file claims (movie, track and media headers, the sample table) must be within it.
+    pub max_duration: Duration,
+    /// Decoder threads for one ffmpeg/ffprobe run (`-threads`). Default 2: uploads are
+    /// processed by several workers at once, and each thread costs frame buffers.
+    pub ffmpeg_threads: u32,
+    /// Address-space limit (`RLIMIT_AS`) for one ffmpeg/ffprobe process, in bytes. Default
+    /// 1 GiB; ffmpeg's shared libraries alone map ~350 MB, a 4K H.264 frame needs ~50 MB more.
+    pub ffmpeg_memory_bytes: u64,
 }
 
 impl Default for MediaConfig {
@@ -65,6 +94,10 @@ impl Default for MediaConfig {
         Self {
             ffmpeg: FfmpegMode::Auto,
             subprocess_timeout: Duration::from_secs(60),
+            max_pixels: 4096 * 2304,
+            max_duration: Duration::from_secs(3600),
+            ffmpeg_threads: 2,
+            ffmpeg_memory_bytes: 1 << 30,
         }
     }
 }
@@ -139,6 +172,10 @@ pub enum MediaError {
     /// Looks like a video but is truncated or broken.
     #[error("corrupted or invalid file: {0}")]
     Corrupt(String),
+    /// A readable video beyond this instance's limits (`MediaConfig::max_pixels`,
+    /// `max_duration`, sample count, ffmpeg's memory limit), or one whose claims would be.
+    #[error("video exceeds a limit: {0}")]
+    LimitExceeded(String),
     #[error("{tool} timed out after {after:?}")]
     Timeout { tool: &'static str, after: Duration },
     #[error("I/O error: {0}")]
@@ -166,10 +203,11 @@ impl Pipeline {
     /// H.264 in-process, everything else through ffmpeg when it is available.
     pub async fn process(&self, path: &Path) -> Result<Processed, MediaError> {
         let owned_path = path.to_path_buf();
+        let limits = limits::Limits::from_config(&self.config);
         let outcome = tokio::task::spawn_blocking(move || {
             // The parsers are written not to panic on hostile input; this is the last line.
             std::panic::catch_unwind(|| {
-                builtin::process_file(&owned_path, builtin::FrameChoice::NearestKeyframe)
+                builtin::process_file(&owned_path, builtin::FrameChoice::NearestKeyframe, &limits)
             })
             .unwrap_or_else(|_| {
                 Err(MediaError::Corrupt(
@@ -195,20 +233,32 @@ impl Pipeline {
         path: &Path,
         handoff: builtin::FfmpegHandoff,
     ) -> Result<Processed, MediaError> {
-        let timeout = self.config.subprocess_timeout;
+        let config = &self.config;
+        let limits = limits::Limits::from_config(config);
+        // ffprobe runs even when the built-in parser read the container: its size comes
+        // from the stream's own parameter sets, which the container may misstate.
+        let json = tools.probe_json(path, config).await?;
+        let reported = ffprobe::parse_ffprobe_json(&json, handoff.container, &limits)?;
         let probe = match handoff.probe {
-            Some(probe) => probe,
-            None => {
-                let json = tools.probe_json(path, timeout).await?;
-                ffprobe::parse_ffprobe_json(&json, handoff.container)?
+            Some(probe) => {
+                let ours = (u64::from(probe.width), u64::from(probe.height));
+                let theirs = (u64::from(reported.width), u64::from(reported.height));
+                if !limits::sizes_agree(ours, theirs) {
+                    return Err(MediaError::Corrupt(format!(
+                        "the container says {}×{} but the video stream is {}×{}",
+                        ours.0, ours.1, theirs.0, theirs.1
+                    )));
+                }
+                probe
             }
+            None => reported,
         };
         // ffmpeg auto-rotates, so it is asked for the display-oriented large size directly.
         let size = thumbnail::fit_within((probe.width, probe.height), thumbnail::LARGE_BOUNDS);
         let at = probe.duration_seconds / 3.0;
-        let frame = match tools.frame_at(path, at, size, timeout).await {
+        let frame = match tools.frame_at(path, at, size, config).await {
             Err(MediaError::Corrupt(_)) if at > 0.0 => {
-                tools.frame_at(path, 0.0, size, timeout).await?
+                tools.frame_at(path, 0.0, size, config).await?
             }
             other => other?,
         };

@@ -3,6 +3,11 @@
 //! a per-sample table (file offsets, presentation times with `ctts` and the edit list applied,
 //! keyframe flags). It reads no sample data and decodes nothing; it does check that every
 //! sample lies inside the file, so truncated uploads are caught here as `Corrupt`.
+//!
+//! It trusts no claim on its own: the raw moov is pre-scanned (`moov_scan`) before mp4parse
+//! runs; for H.264 the picture size comes from the SPS, and the `avc1`/`tkhd` sizes must
+//! agree with it; every duration the file states (movie, track, media header, sample table)
+//! must be within the configured limit.
 
 use std::io::Cursor;
 
@@ -11,6 +16,8 @@ use mp4parse::{CodecType, MediaContext, SampleEntry, Track, TrackType, VideoCode
 
 use crate::avc::AvcConfig;
 use crate::isobmff::TopLevelBoxes;
+use crate::limits::{Limits, presentation_size_fits, sizes_agree};
+use crate::moov_scan::{MoovFacts, scan_moov};
 use crate::{Container, MediaError, Probe};
 
 /// The `Unsupported` reason for an MP4 without video; other `Unsupported` errors from the
@@ -18,8 +25,6 @@ use crate::{Container, MediaError, Probe};
 pub(crate) const NO_VIDEO_TRACK: &str = "the file has no video track";
 /// A sample bigger than this is not a real video frame.
 const MAX_SAMPLE_BYTES: u64 = 32 * 1024 * 1024;
-/// Frames larger than 8K are refused rather than allocated.
-const MAX_DIMENSION: u32 = 8192;
 
 /// One video sample, in decode order.
 #[derive(Debug, Clone, Copy)]
@@ -51,8 +56,15 @@ pub(crate) struct Mp4Video {
 }
 
 /// Parses the movie header and picks the first video track. `Unsupported` when there is no
-/// video track, `Corrupt` when the boxes are broken or samples lie beyond the end of the file.
-pub(crate) fn read_video_track(boxes: &TopLevelBoxes) -> Result<Mp4Video, MediaError> {
+/// video track, `Corrupt` when the boxes are broken, samples lie beyond the end of the file
+/// or the size claims disagree, `LimitExceeded` when the picture or a duration is over
+/// `limits`.
+pub(crate) fn read_video_track(
+    boxes: &TopLevelBoxes,
+    limits: &Limits,
+) -> Result<Mp4Video, MediaError> {
+    // Before mp4parse: it allocates for whatever entry counts the tables claim.
+    let facts = scan_moov(&boxes.moov, boxes.file_len)?;
     let header = boxes.header_bytes();
     let context = mp4parse::read_mp4(&mut Cursor::new(&header)).map_err(classify_mp4parse_error)?;
 
@@ -76,38 +88,37 @@ pub(crate) fn read_video_track(boxes: &TopLevelBoxes) -> Result<Mp4Video, MediaE
             .map(|fourcc| fourcc_codec_name(&fourcc))
             .unwrap_or_else(|| "unknown".into()),
     };
+    // The avcC is parsed up front: its SPS is the size the decoder will allocate for.
+    let avc_config = match video_entry {
+        Some(entry) if entry.codec_type == CodecType::H264 => match &entry.codec_specific {
+            VideoCodecSpecific::AVCConfig(avcc) => Some(AvcConfig::parse(avcc)?),
+            _ => {
+                return Err(MediaError::Corrupt(
+                    "H.264 track without an avcC box".into(),
+                ));
+            }
+        },
+        _ => None,
+    };
 
     let rotation_degrees = track
         .tkhd
         .as_ref()
         .map_or(0, |tkhd| rotation_from_matrix(&tkhd.matrix));
-    let (coded_width, coded_height) = match (video_entry, &track.tkhd) {
-        (Some(entry), _) if entry.width > 0 && entry.height > 0 => {
-            (u32::from(entry.width), u32::from(entry.height))
-        }
-        // tkhd sizes are 16.16 fixed point and already describe the displayed picture.
-        (_, Some(tkhd)) => (tkhd.width >> 16, tkhd.height >> 16),
-        _ => (0, 0),
-    };
-    if coded_width == 0
-        || coded_height == 0
-        || coded_width > MAX_DIMENSION
-        || coded_height > MAX_DIMENSION
-    {
-        return Err(MediaError::Corrupt(format!(
-            "implausible video size {coded_width}×{coded_height}"
-        )));
-    }
+    let (coded_width, coded_height) = coded_size(video_entry, track, avc_config.as_ref())?;
     let (width, height) = if rotation_degrees % 180 == 90 {
         (coded_height, coded_width)
     } else {
         (coded_width, coded_height)
     };
 
+    let duration_seconds = movie_duration_seconds(&context, track);
+    check_durations(&context, track, &facts, duration_seconds, limits)?;
+
     let probe = Probe {
         container: Container::Mp4,
         video_codec: codec_name.clone(),
-        duration_seconds: movie_duration_seconds(&context, track),
+        duration_seconds,
         width,
         height,
         rotation_degrees,
@@ -118,25 +129,115 @@ pub(crate) fn read_video_track(boxes: &TopLevelBoxes) -> Result<Mp4Video, MediaE
         }
         .into(),
     };
+    // After the agreement checks, so a lie is reported as such rather than as "too big".
+    limits.check_size(
+        u64::from(coded_width),
+        u64::from(coded_height),
+        "the video stream",
+    )?;
 
-    let kind = match video_entry {
-        Some(entry) if entry.codec_type == CodecType::H264 => match &entry.codec_specific {
-            VideoCodecSpecific::AVCConfig(avcc) => {
-                h264_track(track, AvcConfig::parse(avcc)?, boxes.file_len, &context)?
-            }
-            _ => {
-                return Err(MediaError::Corrupt(
-                    "H.264 track without an avcC box".into(),
-                ));
-            }
-        },
-        _ => VideoTrackKind::NeedsFfmpeg {
+    let kind = match avc_config {
+        Some(config) => h264_track(track, config, boxes.file_len, &context)?,
+        None => VideoTrackKind::NeedsFfmpeg {
             reason: format!(
                 "{codec_name} video in MP4 needs ffmpeg (built-in decoder is H.264 only)"
             ),
         },
     };
     Ok(Mp4Video { probe, kind })
+}
+
+/// The picture size before rotation. For H.264 it is the SPS's (what the decoder allocates
+/// and what ffprobe reports); the sample entry's and track header's sizes must agree with
+/// it. For other codecs, whose parameter sets we do not parse, the sample entry's size must
+/// agree with the track header's, and ffprobe checks the stream later.
+fn coded_size(
+    entry: Option<&mp4parse::VideoSampleEntry>,
+    track: &Track,
+    avc: Option<&AvcConfig>,
+) -> Result<(u32, u32), MediaError> {
+    let entry_size = entry
+        .map(|e| (u64::from(e.width), u64::from(e.height)))
+        .filter(|(w, h)| *w > 0 && *h > 0);
+    // tkhd sizes are 16.16 fixed point and describe the presented picture (aspect included).
+    let tkhd_size = track
+        .tkhd
+        .as_ref()
+        .map(|t| (u64::from(t.width >> 16), u64::from(t.height >> 16)))
+        .filter(|(w, h)| *w > 0 && *h > 0);
+    let describe = |(w, h): (u64, u64)| format!("{w}×{h}");
+
+    let (size, source) = match (avc, entry_size, tkhd_size) {
+        (Some(avc), _, _) => ((avc.sps.width, avc.sps.height), "the H.264 SPS"),
+        (None, Some(entry), _) => (entry, "the sample entry"),
+        (None, None, Some(tkhd)) => return to_u32(tkhd),
+        (None, None, None) => {
+            return Err(MediaError::Corrupt("the video track has no size".into()));
+        }
+    };
+    if let Some(entry) = entry_size.filter(|_| avc.is_some())
+        && !sizes_agree(size, entry)
+    {
+        return Err(MediaError::Corrupt(format!(
+            "the sample entry says {} but {source} says {}",
+            describe(entry),
+            describe(size)
+        )));
+    }
+    if let Some(tkhd) = tkhd_size
+        && !presentation_size_fits(size, tkhd)
+    {
+        return Err(MediaError::Corrupt(format!(
+            "the track header says {} but {source} says {}",
+            describe(tkhd),
+            describe(size)
+        )));
+    }
+    to_u32(size)
+}
+
+/// Sizes past u32 are far past every limit; saturate and let `check_size` refuse them.
+fn to_u32((w, h): (u64, u64)) -> Result<(u32, u32), MediaError> {
+    let clamp = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+    Ok((clamp(w), clamp(h)))
+}
+
+/// Every duration the file states must be within `limits`: the movie header (what ffprobe
+/// reports as the format duration), each track header, the video media header, the video
+/// sample table (how long the samples really last) and the duration we report. "Unknown"
+/// (all ones) is skipped.
+fn check_durations(
+    context: &MediaContext,
+    video: &Track,
+    facts: &MoovFacts,
+    reported_seconds: f64,
+    limits: &Limits,
+) -> Result<(), MediaError> {
+    let seconds = |ticks: u64, scale: u64| (scale > 0).then(|| ticks as f64 / scale as f64);
+    let movie_scale = u64::from(facts.movie_timescale);
+    if let Some(s) = facts.movie_duration.and_then(|d| seconds(d, movie_scale)) {
+        limits.check_duration(s, "the movie header")?;
+    }
+    for tkhd in context.tracks.iter().filter_map(|t| t.tkhd.as_ref()) {
+        if tkhd.duration == u64::MAX || tkhd.duration == u64::from(u32::MAX) {
+            continue;
+        }
+        if let Some(s) = seconds(tkhd.duration, movie_scale) {
+            limits.check_duration(s, "a track header")?;
+        }
+    }
+    if let (Some(d), Some(scale)) = (video.duration, video.timescale)
+        && d.0 != u64::MAX
+        && let Some(s) = seconds(d.0, scale.0)
+    {
+        limits.check_duration(s, "the video media header")?;
+    }
+    if let Some(tables) = facts.video
+        && let Some(s) = seconds(tables.stts_duration, u64::from(tables.timescale))
+    {
+        limits.check_duration(s, "the video sample table")?;
+    }
+    limits.check_duration(reported_seconds, "the movie")
 }
 
 fn h264_track(
@@ -319,7 +420,7 @@ fn classify_mp4parse_error(error: mp4parse::Error) -> MediaError {
         mp4parse::Error::Unsupported(what) => {
             MediaError::Unsupported(format!("MP4 feature not supported: {what}"))
         }
-        mp4parse::Error::Io(io) => MediaError::Io(io),
+        // The parser reads an in-memory copy of the moov, so an "I/O" error is the data's.
         other => MediaError::Corrupt(format!("MP4 structure is invalid: {other}")),
     }
 }

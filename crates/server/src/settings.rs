@@ -27,6 +27,14 @@ pub struct RawSettings {
     pub allow_anonymous_creator_uploads: bool,
     /// `auto` (use ffmpeg/ffprobe from PATH when present), `disabled`, or a directory.
     pub ffmpeg: String,
+    /// Largest picture accepted (coded width × height, checked against the stream itself).
+    pub max_pixels: u64,
+    /// Longest video accepted, in seconds (a short-video platform: default one hour).
+    pub max_duration_seconds: u64,
+    /// Threads one ffmpeg/ffprobe run may use.
+    pub ffmpeg_threads: u32,
+    /// Address-space limit of one ffmpeg/ffprobe process, in bytes.
+    pub ffmpeg_memory_bytes: u64,
     pub ffmpeg_timeout_seconds: u64,
     pub log_format: String,
     pub token_ttl_hours: u64,
@@ -127,6 +135,10 @@ impl Default for RawSettings {
             allow_anonymous_creator_uploads: false,
             ffmpeg: "auto".into(),
             ffmpeg_timeout_seconds: 120,
+            max_pixels: media::MediaConfig::default().max_pixels,
+            max_duration_seconds: 3600,
+            ffmpeg_threads: media::MediaConfig::default().ffmpeg_threads,
+            ffmpeg_memory_bytes: media::MediaConfig::default().ffmpeg_memory_bytes,
             log_format: "text".into(),
             token_ttl_hours: 24 * 30,
             watch_link_ttl_seconds: 6 * 3600,
@@ -579,6 +591,10 @@ impl Settings {
             media: media::MediaConfig {
                 ffmpeg,
                 subprocess_timeout: Duration::from_secs(raw.ffmpeg_timeout_seconds.max(1)),
+                max_pixels: raw.max_pixels.max(1),
+                max_duration: Duration::from_secs(raw.max_duration_seconds.max(1)),
+                ffmpeg_threads: raw.ffmpeg_threads.max(1),
+                ffmpeg_memory_bytes: raw.ffmpeg_memory_bytes,
             },
             log_format,
             token_ttl: Duration::from_secs(raw.token_ttl_hours.max(1) * 3600),

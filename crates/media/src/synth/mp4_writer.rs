@@ -550,7 +550,11 @@ mod tests {
         let track = fake_track(25, 10);
         let file = write_video_mp4(&track).unwrap();
         let boxes = read_top_level(&mut Cursor::new(&file), file.len() as u64).unwrap();
-        let video = read_video_track(&boxes).unwrap();
+        let video = read_video_track(
+            &boxes,
+            &crate::limits::Limits::from_config(&crate::MediaConfig::default()),
+        )
+        .unwrap();
         assert_eq!((video.probe.width, video.probe.height), (360, 640));
         assert_eq!(video.probe.video_codec, "h264");
         assert!((video.probe.duration_seconds - 25.0 / 30.0).abs() < 0.001);

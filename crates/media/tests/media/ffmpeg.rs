@@ -281,6 +281,7 @@ async fn a_subprocess_that_overruns_its_timeout_is_reported_as_a_timeout() {
     let pipeline = Pipeline::new(MediaConfig {
         ffmpeg: FfmpegMode::Auto,
         subprocess_timeout: Duration::from_micros(1),
+        ..MediaConfig::default()
     });
     let error = pipeline.process(&webm).await.unwrap_err();
     assert!(
@@ -291,6 +292,97 @@ async fn a_subprocess_that_overruns_its_timeout_is_reported_as_a_timeout() {
                 ..
             }
         ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs ffmpeg"]
+async fn an_ffmpeg_run_over_its_memory_limit_fails_cleanly_and_quickly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let webm = generate(
+        tmp.path(),
+        "clip.webm",
+        &["-c:v", "libvpx-vp9", "-deadline", "realtime"],
+    );
+    // ffmpeg's libraries alone need ~350 MB of address space: 64 MiB fails at start-up,
+    // deterministically on any machine; the error must say so rather than hang or crash.
+    let pipeline = Pipeline::new(MediaConfig {
+        ffmpeg_memory_bytes: 64 << 20,
+        ..MediaConfig::default()
+    });
+    let started = std::time::Instant::now();
+    let error = pipeline.process(&webm).await.unwrap_err();
+    assert!(
+        matches!(&error, MediaError::LimitExceeded(m) if m.contains("memory")),
+        "{error:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[tokio::test]
+#[ignore = "needs ffmpeg"]
+async fn ffmpeg_and_ffprobe_refuse_pictures_over_max_pixels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let webm = generate(
+        tmp.path(),
+        "clip.webm",
+        &["-c:v", "libvpx-vp9", "-deadline", "realtime"],
+    );
+    for max_pixels in [320 * 240 - 1, 1000] {
+        let pipeline = Pipeline::new(MediaConfig {
+            max_pixels,
+            ..MediaConfig::default()
+        });
+        let error = pipeline.process(&webm).await.unwrap_err();
+        assert!(matches!(error, MediaError::LimitExceeded(_)), "{error:?}");
+    }
+    let exact = Pipeline::new(MediaConfig {
+        max_pixels: 320 * 240,
+        ..MediaConfig::default()
+    });
+    assert_eq!(exact.process(&webm).await.unwrap().probe.width, 320);
+}
+
+#[tokio::test]
+#[ignore = "needs ffmpeg"]
+async fn an_hevc_container_that_misstates_the_stream_size_is_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let honest = generate(
+        dir.path(),
+        "hevc.mp4",
+        &[
+            "-c:v",
+            "libx265",
+            "-tag:v",
+            "hvc1",
+            "-x265-params",
+            "log-level=error",
+        ],
+    );
+    // hvc1 sample entry and track header both claim 64×64; the HEVC stream is 320×240. The
+    // built-in parser cannot read HEVC parameter sets, so ffprobe's report is the check.
+    let mut bytes = std::fs::read(&honest).unwrap();
+    let entry = bytes.windows(4).position(|w| w == b"hvc1").unwrap() - 4;
+    bytes[entry + 32..entry + 36].copy_from_slice(&[0, 64, 0, 64]);
+    let tkhd = bytes.windows(4).position(|w| w == b"tkhd").unwrap() - 4;
+    let tkhd_end = tkhd + u32::from_be_bytes(bytes[tkhd..tkhd + 4].try_into().unwrap()) as usize;
+    bytes[tkhd_end - 8..tkhd_end].copy_from_slice(&[0, 64, 0, 0, 0, 64, 0, 0]);
+    let lying = dir.path().join("lying-hevc.mp4");
+    std::fs::write(&lying, &bytes).unwrap();
+
+    assert_eq!(
+        pipeline_with_ffmpeg()
+            .process(&honest)
+            .await
+            .unwrap()
+            .probe
+            .width,
+        320
+    );
+    let error = pipeline_with_ffmpeg().process(&lying).await.unwrap_err();
+    assert!(
+        matches!(&error, MediaError::Corrupt(m) if m.contains("64×64") && m.contains("320×240")),
         "{error:?}"
     );
 }

@@ -115,9 +115,9 @@ impl From<IngestError> for CreatorApiError {
 
 impl From<media::MediaError> for CreatorApiError {
     fn from(error: media::MediaError) -> Self {
-        use media::MediaError::{Corrupt, NotAVideo, Unsupported};
+        use media::MediaError::{Corrupt, LimitExceeded, NotAVideo, Unsupported};
         let why = match &error {
-            NotAVideo(why) | Unsupported(why) | Corrupt(why) => why.clone(),
+            NotAVideo(why) | Unsupported(why) | Corrupt(why) | LimitExceeded(why) => why.clone(),
             other => other.to_string(),
         };
         match MediaRefusal::of(&error) {
@@ -129,6 +129,9 @@ impl From<media::MediaError> for CreatorApiError {
             }
             MediaRefusal::Corrupt => {
                 Self::UnprocessableMedia(format!("corrupted or invalid video file: {why}"))
+            }
+            MediaRefusal::TooLarge => {
+                Self::UnprocessableMedia(format!("video over this server's limits: {why}"))
             }
             MediaRefusal::TimedOut | MediaRefusal::Transient => Self::Internal(why),
         }

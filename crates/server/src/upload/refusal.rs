@@ -15,6 +15,8 @@ pub enum MediaRefusal {
     Unsupported,
     /// A video that is truncated, broken or implausible.
     Corrupt,
+    /// A video over this instance's limits (picture size, duration, memory for ffmpeg).
+    TooLarge,
     /// Processing ran out of time: final, but the file may be fine.
     TimedOut,
     /// Reading or writing around the file failed; a later attempt may succeed.
@@ -27,6 +29,7 @@ impl MediaRefusal {
             MediaError::NotAVideo(_) => Self::NotAVideo,
             MediaError::Unsupported(_) => Self::Unsupported,
             MediaError::Corrupt(_) => Self::Corrupt,
+            MediaError::LimitExceeded(_) => Self::TooLarge,
             MediaError::Timeout { .. } => Self::TimedOut,
             MediaError::Io(_) => Self::Transient,
         }
@@ -35,7 +38,9 @@ impl MediaRefusal {
     /// The fixed reason a failed upload shows its owner; `None` when it is worth retrying.
     pub fn failure_reason(self) -> Option<FailureReason> {
         match self {
-            Self::NotAVideo | Self::Corrupt => Some(FailureReason::CorruptedOrInvalidFile),
+            Self::NotAVideo | Self::Corrupt | Self::TooLarge => {
+                Some(FailureReason::CorruptedOrInvalidFile)
+            }
             Self::Unsupported => Some(FailureReason::UnsupportedVideoType),
             Self::TimedOut => Some(FailureReason::InternalError),
             Self::Transient => None,
