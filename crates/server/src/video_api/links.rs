@@ -54,30 +54,55 @@ impl Links {
         format!("{}{path}", self.base)
     }
 
-    /// A signed, expiring link that streams the original.
-    pub fn watch(&self, hash_id: &HashId) -> String {
-        self.signed(&original_path(hash_id))
+    /// A signed, expiring link that streams the original, for `audience`.
+    pub fn watch(&self, hash_id: &HashId, audience: Audience) -> String {
+        self.signed(&original_path(hash_id), audience)
     }
 
-    /// The small thumbnail: plain for listed public videos, signed for anything else.
+    /// The small thumbnail: plain for listed public videos, signed for anything else (only
+    /// their owner is ever shown those).
     pub fn thumbnail(&self, video: &Video) -> String {
         let path = thumbnail_path(&video.hash_id);
         if video.is_listed() && !video.is_private {
             self.absolute(&path)
         } else {
-            self.signed(&path)
+            self.signed(&path, Audience::Owner)
         }
     }
 
-    fn signed(&self, path: &str) -> String {
+    fn signed(&self, path: &str, audience: Audience) -> String {
         let expiry = self.expires_at.to_string();
-        let signature = sign(&self.signer, path, &expiry);
-        format!("{}{path}?exp={expiry}&sig={signature}", self.base)
+        let signature = sign(&self.signer, path, &expiry, audience);
+        let audience = match audience {
+            Audience::Anyone => String::new(),
+            Audience::Owner => format!("&{OWNER_PARAM}"),
+        };
+        format!("{}{path}?exp={expiry}{audience}&sig={signature}", self.base)
     }
 }
 
-fn sign(signer: &Signer, path: &str, expiry: &str) -> String {
-    signer.sign(&["GET", path, &format!("exp={expiry}")])
+/// Whom a signed link was handed to, which decides what it may still show later: a link
+/// given to anyone works only while the video stays public and listed (made private,
+/// unlisted or deleted, its links stop at once); a link given to the video's owner works
+/// while the video exists. The audience is covered by the signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Anyone,
+    Owner,
+}
+
+/// The query parameter that marks an owner's link.
+const OWNER_PARAM: &str = "for=owner";
+
+fn sign(signer: &Signer, path: &str, expiry: &str, audience: Audience) -> String {
+    signer.sign(&signed_parts(path, &format!("exp={expiry}"), audience))
+}
+
+fn signed_parts<'a>(path: &'a str, expiry: &'a str, audience: Audience) -> Vec<&'a str> {
+    match audience {
+        Audience::Anyone => vec!["GET", path, expiry],
+        Audience::Owner => vec!["GET", path, expiry, OWNER_PARAM],
+    }
 }
 
 /// Why a signed link was refused.
@@ -89,22 +114,30 @@ pub enum LinkError {
     Expired,
 }
 
-/// Checks a signed link for `path` (the request's own path) at `now`.
+/// Checks a signed link for `path` (the request's own path) at `now`; `for_param` is its
+/// `for` query value, if any. Returns whom the link was given to.
 pub fn verify(
     signer: &Signer,
     path: &str,
     expiry: &str,
+    for_param: Option<&str>,
     signature: &str,
     now: Timestamp,
-) -> Result<(), LinkError> {
-    if !signer.verify(&["GET", path, &format!("exp={expiry}")], signature) {
+) -> Result<Audience, LinkError> {
+    let audience = match for_param {
+        None => Audience::Anyone,
+        Some("owner") => Audience::Owner,
+        Some(_) => return Err(LinkError::BadSignature),
+    };
+    let expiry_part = format!("exp={expiry}");
+    if !signer.verify(&signed_parts(path, &expiry_part, audience), signature) {
         return Err(LinkError::BadSignature);
     }
     let expires_at: i64 = expiry.parse().map_err(|_| LinkError::BadSignature)?;
     if now.as_seconds() >= expires_at {
         return Err(LinkError::Expired);
     }
-    Ok(())
+    Ok(audience)
 }
 
 /// The base of links: `public_url`, else an allowed `Host`, else the bind address (an
@@ -160,25 +193,43 @@ mod tests {
     fn a_signed_link_is_refused_when_any_part_changes_or_it_expires() {
         let signer = Signer::new(vec![1; 32]);
         let path = "/media/aaaaaaaaaaaaaaaa/original";
-        let signature = sign(&signer, path, "100");
+        let signature = sign(&signer, path, "100", Audience::Anyone);
         let at = |s: i64| Timestamp::from_micros(s * 1_000_000);
-        assert_eq!(verify(&signer, path, "100", &signature, at(99)), Ok(()));
+        assert_eq!(
+            verify(&signer, path, "100", None, &signature, at(99)),
+            Ok(Audience::Anyone)
+        );
+        // A public link cannot be turned into an owner's one, nor the other way round.
+        assert_eq!(
+            verify(&signer, path, "100", Some("owner"), &signature, at(99)),
+            Err(LinkError::BadSignature)
+        );
+        let owners = sign(&signer, path, "100", Audience::Owner);
+        assert_eq!(
+            verify(&signer, path, "100", Some("owner"), &owners, at(99)),
+            Ok(Audience::Owner)
+        );
+        assert_eq!(
+            verify(&signer, path, "100", None, &owners, at(99)),
+            Err(LinkError::BadSignature)
+        );
         assert_eq!(
             verify(
                 &signer,
                 "/media/aaaaaaaaaaaaaaab/original",
                 "100",
+                None,
                 &signature,
                 at(99)
             ),
             Err(LinkError::BadSignature)
         );
         assert_eq!(
-            verify(&signer, path, "101", &signature, at(99)),
+            verify(&signer, path, "101", None, &signature, at(99)),
             Err(LinkError::BadSignature)
         );
         assert_eq!(
-            verify(&signer, path, "100", &signature, at(100)),
+            verify(&signer, path, "100", None, &signature, at(100)),
             Err(LinkError::Expired)
         );
     }

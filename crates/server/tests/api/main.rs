@@ -12,6 +12,7 @@ mod engagement_payouts;
 mod hardening_auth;
 mod hardening_connections;
 mod hardening_limits;
+mod hardening_link_privacy;
 mod hardening_links_headers;
 mod hardening_processing;
 mod hardening_text;

@@ -21,7 +21,7 @@ use crate::http::headers::inline_disposition;
 use crate::http::streaming;
 use crate::state::AppState;
 use crate::video_api::error::VideoApiError;
-use crate::video_api::links;
+use crate::video_api::links::{self, Audience};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -45,8 +45,9 @@ pub(crate) async fn original(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, VideoApiError> {
-    check_signature(&state, &uri, &query)?;
+    let audience = check_signature(&state, &uri, &query)?;
     let video = ready_video(&state, &hash_id).await?;
+    still_shown_to(&video, audience)?;
     let mut response = streaming::serve(
         &state.media,
         &video.hash_id,
@@ -78,13 +79,13 @@ pub(crate) async fn thumbnail(
     headers: HeaderMap,
 ) -> Result<Response, VideoApiError> {
     let signed = query.contains_key("sig") || query.contains_key("exp");
-    if signed {
-        check_signature(&state, &uri, &query)?;
-    }
+    let audience = if signed {
+        check_signature(&state, &uri, &query)?
+    } else {
+        Audience::Anyone
+    };
     let video = ready_video(&state, &hash_id).await?;
-    if !signed && video.visibility_for(None) != Visibility::Visible {
-        return Err(VideoApiError::NotFound);
-    }
+    still_shown_to(&video, audience)?;
     let mut response = streaming::serve(
         &state.media,
         &video.hash_id,
@@ -104,16 +105,29 @@ fn check_signature(
     state: &AppState,
     uri: &Uri,
     query: &HashMap<String, String>,
-) -> Result<(), VideoApiError> {
+) -> Result<Audience, VideoApiError> {
     let field = |name: &str| query.get(name).map_or("", String::as_str);
     links::verify(
         &state.signer,
         uri.path(),
         field("exp"),
+        query.get("for").map(String::as_str),
         field("sig"),
         state.clock.now(),
     )
     .map_err(|e| VideoApiError::Forbidden(e.to_string()))
+}
+
+/// A link given to anyone shows the video only while it is still public and listed: made
+/// private it is 403, unlisted (back to a draft) 404, as the watch record would answer now.
+fn still_shown_to(video: &Video, audience: Audience) -> Result<(), VideoApiError> {
+    match (audience, video.visibility_for(None)) {
+        (Audience::Owner, _) | (Audience::Anyone, Visibility::Visible) => Ok(()),
+        (Audience::Anyone, Visibility::Private) => {
+            Err(VideoApiError::Forbidden("this video is private".into()))
+        }
+        (Audience::Anyone, Visibility::Hidden) => Err(VideoApiError::NotFound),
+    }
 }
 
 async fn ready_video(state: &AppState, raw: &str) -> Result<Video, VideoApiError> {

@@ -13,7 +13,7 @@ use super::json::{VideoRecord, WatchVideoRecord};
 use crate::state::AppState;
 use crate::video_api::error::VideoApiError;
 use crate::video_api::extract::{MaybeCaller, QueryParams};
-use crate::video_api::links::Links;
+use crate::video_api::links::{Audience, Links};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/video/watch", get(watch))
@@ -49,7 +49,14 @@ pub(crate) async fn watch(
     }
     let links = Links::for_request(&state, &headers);
     Ok(Json(WatchVideoRecord {
-        watchable_url: links.watch(&video.hash_id),
+        watchable_url: links.watch(
+            &video.hash_id,
+            if video.is_owned_by(caller.id()) {
+                Audience::Owner
+            } else {
+                Audience::Anyone
+            },
+        ),
         video: VideoRecord::new(&video, &links),
     }))
 }
