@@ -511,7 +511,16 @@ mod tests {
             width: 360,
             height: 640,
             timescale: 30_000,
-            avc_config: avc_config_record(&[0x67, 66, 0xC0, 30, 0xAA], &[0x68, 0xCE]).unwrap(),
+            // The SPS and PPS openh264 writes for 360×640 Constrained Baseline (the reader
+            // checks the SPS's picture size against the container's).
+            avc_config: avc_config_record(
+                &[
+                    0x67, 0x42, 0xc0, 0x1e, 0x8c, 0x68, 0x17, 0x05, 0x1e, 0x5e, 0x6a, 0x0c, 0x0c,
+                    0x0c, 0x0f, 0x08, 0x84, 0x6a,
+                ],
+                &[0x68, 0xce, 0x3c, 0x80],
+            )
+            .unwrap(),
             samples: (0..sample_count)
                 .map(|i| {
                     // A 4-byte length, then a NAL "payload" of (i % 7 + 1) bytes.
