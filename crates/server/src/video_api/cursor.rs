@@ -113,4 +113,34 @@ mod tests {
             .is_err()
         );
     }
+
+    proptest::proptest! {
+        // Fuzzing the decoder (run longer with PROPTEST_CASES): any input, printable or not,
+        // valid-looking or a mutated real cursor, is either the position it was made from or
+        // refused; never a panic, never a position nobody signed.
+        #[test]
+        fn any_input_is_refused_unless_it_is_a_cursor_this_server_made(
+            raw in proptest::prelude::any::<String>(),
+            flips in proptest::collection::vec((0usize..64, proptest::prelude::any::<u8>()), 0..4),
+            cut in 0usize..80,
+        ) {
+            let signer = Signer::new(vec![3; 32]);
+            let feed = Feed::User(AccountId::new(7));
+            proptest::prop_assert!(decode(&signer, feed, &raw).is_err() || raw.is_empty());
+            let real = encode(&signer, feed, position());
+            let mut bytes = real.clone().into_bytes();
+            for (at, value) in flips {
+                let at = at % bytes.len();
+                bytes[at] = value;
+            }
+            bytes.truncate(cut.max(1).min(bytes.len()));
+            let mutated = String::from_utf8_lossy(&bytes).into_owned();
+            match decode(&signer, feed, &mutated) {
+                Ok(found) => {
+                    proptest::prop_assert_eq!(found, position());
+                }
+                Err(_) => {}
+            }
+        }
+    }
 }

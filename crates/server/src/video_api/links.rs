@@ -269,4 +269,26 @@ mod tests {
         assert!(!is_plain_host("evil.com/path"));
         assert!(!is_plain_host("a b"));
     }
+
+    proptest::proptest! {
+        // Fuzzing the signed-link check: a link is accepted only as the exact path, expiry and
+        // audience it was signed for.
+        #[test]
+        fn only_the_signed_path_expiry_and_audience_verify(
+            path in "[ -~]{0,80}",
+            expiry in "[ -~]{0,20}",
+            for_param in proptest::option::of("[ -~]{0,12}"),
+            signature in "[ -~]{0,60}",
+        ) {
+            let signer = Signer::new(vec![1; 32]);
+            let now = Timestamp::from_micros(0);
+            let real_path = "/media/aaaaaaaaaaaaaaaa/original";
+            let real = sign(&signer, real_path, "100", Audience::Anyone);
+            let result = verify(&signer, &path, &expiry, for_param.as_deref(), &signature, now);
+            proptest::prop_assert!(result.is_err());
+            let result = verify(&signer, &path, &expiry, for_param.as_deref(), &real, now);
+            let exact = path == real_path && expiry == "100" && for_param.is_none();
+            proptest::prop_assert_eq!(result.is_ok(), exact);
+        }
+    }
 }

@@ -136,4 +136,39 @@ mod tests {
             Err(PolicyError::BadSignature)
         );
     }
+
+    proptest::proptest! {
+        // Fuzzing the form's policy check: mutated policies, signatures and fields are refused
+        // (or, unchanged, accepted); never a panic, never a policy the server did not sign.
+        #[test]
+        fn a_mutated_policy_or_signature_never_verifies_as_something_else(
+            flips in proptest::collection::vec((0usize..400, proptest::prelude::any::<u8>()), 1..6),
+            in_signature in proptest::prelude::any::<bool>(),
+            junk in proptest::prelude::any::<String>(),
+        ) {
+            let signer = Signer::new(vec![9; 32]);
+            let (encoded, signature) = policy().sign(&signer);
+            let now = Timestamp::from_micros(0);
+            let mut target = if in_signature { signature.clone() } else { encoded.clone() }
+                .into_bytes();
+            for (at, value) in flips {
+                let at = at % target.len();
+                target[at] = value;
+            }
+            let target = String::from_utf8_lossy(&target).into_owned();
+            let (p, s) = if in_signature {
+                (encoded.as_str(), target.as_str())
+            } else {
+                (target.as_str(), signature.as_str())
+            };
+            if let Ok(found) =
+                UploadPolicy::verify(&signer, p, s, "hhhhhhhhhhhhhhhh", "video/mp4", now)
+            {
+                proptest::prop_assert_eq!(found, policy());
+            }
+            let junk_check =
+                UploadPolicy::verify(&signer, &junk, &junk, "hhhhhhhhhhhhhhhh", "video/mp4", now);
+            proptest::prop_assert!(junk_check.is_err());
+        }
+    }
 }
