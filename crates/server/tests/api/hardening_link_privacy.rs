@@ -45,7 +45,8 @@ async fn links_given_to_others_stop_when_the_video_turns_private_or_is_deleted()
         "this video is private",
     )
     .await;
-    assert_eq!(get_url(&app, &thumbnail, None).await.status(), 403);
+    // The public thumbnail link is plain: it says nothing about a video that is not public.
+    assert_eq!(get_url(&app, &thumbnail, None).await.status(), 404);
 
     // The owner's own link works on their private video.
     let own = json(get(&app, &watch, Some(&owner.token)).await).await;

@@ -85,6 +85,10 @@ pub(crate) async fn thumbnail(
         Audience::Anyone
     };
     let video = ready_video(&state, &hash_id).await?;
+    if !signed && video.visibility_for(None) != Visibility::Visible {
+        // A plain link tells nothing about videos that are not public.
+        return Err(VideoApiError::NotFound);
+    }
     still_shown_to(&video, audience)?;
     let mut response = streaming::serve(
         &state.media,
