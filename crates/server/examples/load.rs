@@ -37,20 +37,33 @@ fn note(record: &Shared, kind: &'static str, status: u16, started: Instant) {
         .push(started.elapsed().as_secs_f64() * 1000.0);
 }
 
+/// A new account; a busy answer (password hashing is bounded: 503 with `Retry-After`) is
+/// retried after the time it names, as a real client would.
 async fn register(client: &reqwest::Client, base: &str, name: &str) -> (String, i64) {
-    let body: Value = client
-        .post(format!("{base}/auth/register"))
-        .json(&json!({"username": name, "password": "load test password", "display_name": name}))
-        .send()
-        .await
-        .expect("register")
-        .json()
-        .await
-        .expect("register answer");
-    (
-        body["token"].as_str().expect("a token").to_owned(),
-        body["creator_id"].as_i64().expect("a creator id"),
-    )
+    loop {
+        let response = client
+            .post(format!("{base}/auth/register"))
+            .json(
+                &json!({"username": name, "password": "load test password", "display_name": name}),
+            )
+            .send()
+            .await
+            .expect("register");
+        if matches!(response.status().as_u16(), 429 | 503) {
+            let wait = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()?.parse().ok())
+                .unwrap_or(1);
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            continue;
+        }
+        let body: Value = response.json().await.expect("register answer");
+        return (
+            body["token"].as_str().expect("a token").to_owned(),
+            body["creator_id"].as_i64().expect("a creator id"),
+        );
+    }
 }
 
 async fn uploader(
