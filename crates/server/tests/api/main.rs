@@ -11,6 +11,7 @@ mod engagement_openapi;
 mod engagement_payouts;
 mod hardening_auth;
 mod hardening_connections;
+mod hardening_hostile_uploads;
 mod hardening_limits;
 mod hardening_link_privacy;
 mod hardening_links_headers;
