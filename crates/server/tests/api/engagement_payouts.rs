@@ -988,6 +988,7 @@ async fn the_demo_fills_an_instance_with_labelled_data_whose_metrics_come_from_e
         clips: None,
     };
     let app = spawn_app().await;
+    at_noon(&app);
     let summary = server::demo::run(&app.state, &plan).await.unwrap();
     assert_eq!(
         (summary.creators, summary.videos, summary.watches),
@@ -1032,6 +1033,7 @@ async fn the_demo_fills_an_instance_with_labelled_data_whose_metrics_come_from_e
 
     // The same seed on a fresh instance: the same engagement.
     let again = spawn_app().await;
+    at_noon(&again);
     let repeat = server::demo::run(&again.state, &plan).await.unwrap();
     assert_eq!(
         (
@@ -1085,11 +1087,13 @@ async fn the_demo_can_be_run_again_to_finish_an_interrupted_run_and_then_adds_no
         clips: None,
     };
     let clean = spawn_app().await;
+    at_noon(&clean);
     let whole = server::demo::run(&clean.state, &plan).await.unwrap();
     let expected = demo_counts(&clean).await;
     assert_eq!(expected[0], i64::from(whole.qualified_views));
 
     let app = spawn_app().await;
+    at_noon(&app);
     // Cut off somewhere in the middle: while making videos or while writing engagement.
     let cut = tokio::time::timeout(
         std::time::Duration::from_millis(400),
@@ -1140,4 +1144,15 @@ async fn the_demo_can_use_sample_clips_from_a_directory() {
         .await
         .unwrap();
     assert_eq!(sizes, vec![(576, 1024); 3]);
+}
+
+/// Moves `app`'s clock to the next noon (UTC), exactly. The demo's events end at its first
+/// video's upload time; two instances compared with each other must see their events fall on
+/// the same side of every midnight (shares count once a day, views five times a day).
+fn at_noon(app: &TestApp) {
+    const DAY: i64 = 86_400_000_000;
+    let now = app.clock_now();
+    let until = (DAY / 2 - now.rem_euclid(DAY)).rem_euclid(DAY);
+    app.clock
+        .advance(std::time::Duration::from_micros(until.unsigned_abs()));
 }
