@@ -55,10 +55,28 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "$BASE/health" >/dev/null
 
-# 3. a user, and its bearer token.
-TOKEN="$(curl -fsS -X POST "$BASE/auth/register" -H 'content-type: application/json' \
-  -d '{"username":"fuzzer","password":"fuzzer-password-1","display_name":"Fuzzer"}' |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
+# 3. a user, its bearer token, and one video of theirs (so that operations taking an id reach
+# their handlers instead of stopping at 404): the ids are handed to schemathesis as fixed
+# parameter values in a config file.
+REGISTERED="$(curl -fsS -X POST "$BASE/auth/register" -H 'content-type: application/json' \
+  -d '{"username":"fuzzer","password":"fuzzer-password-1","display_name":"Fuzzer"}')"
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+TOKEN="$(field '["token"]' <<<"$REGISTERED")"
+CREATOR_ID="$(field '["creator_id"]' <<<"$REGISTERED")"
+USER_ID="$(field '["user_id"]' <<<"$REGISTERED")"
+VIDEO_ID="$(curl -fsS -X POST "$BASE/upload-video" -H "Authorization: Bearer $TOKEN" \
+  -F "creator_id=$CREATOR_ID" -F title=seed -F 'file=@testdata/h264-main.mp4;type=video/mp4' |
+  field '["video_id"]')"
+HASH_ID="$(curl -fsS "$BASE/video/my/" -H "Authorization: Bearer $TOKEN" | field '["videos"][0]["hash_id"]')"
+cat >"$DATA_DIR/schemathesis.toml" <<TOML
+[parameters]
+"path.hash_id" = "$HASH_ID"
+"query.hash_id" = "$HASH_ID"
+"query.video_id" = $VIDEO_ID
+"query.creator_id" = $CREATOR_ID
+"path.user_id" = "$USER_ID"
+"query.user_id" = "$USER_ID"
+TOML
 
 # 4. the fuzz run. Narrow exclusions, each a limit of the tool rather than of the server:
 # - POST /auth/logout revokes the one token the whole run authenticates with, after which
@@ -69,7 +87,7 @@ TOKEN="$(curl -fsS -X POST "$BASE/auth/register" -H 'content-type: application/j
 START=$SECONDS
 status=0
 # shellcheck disable=SC2086
-"$VENV/bin/schemathesis" --no-color run "$BASE/openapi.json" \
+"$VENV/bin/schemathesis" --no-color --config-file "$DATA_DIR/schemathesis.toml" run "$BASE/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
   --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
   --max-examples "$MAX_EXAMPLES" \
