@@ -137,6 +137,7 @@ mod creator_api_doc {
     #[utoipa::path(get, path = "/get-video", tag = "creator",
         params(("video_id" = i64, Query)),
         responses(
+            (status = 400, description = "Missing or invalid `video_id`: `{\"error\": …}`"),
             (status = 200, description = "The video"),
             (status = 206, description = "A byte range of it"),
             (status = 404, description = "Unknown, or not visible to the caller"),
@@ -147,6 +148,7 @@ mod creator_api_doc {
     #[utoipa::path(get, path = "/get-video-thumbnail", tag = "creator",
         params(("video_id" = i64, Query)),
         responses(
+            (status = 400, description = "Missing or invalid `video_id`: `{\"error\": …}`"),
             (status = 200, description = "image/jpeg"),
             (status = 404, description = "Unknown, or not visible to the caller"),
         ))]
@@ -156,6 +158,7 @@ mod creator_api_doc {
     #[utoipa::path(get, path = "/get-video-data", tag = "creator",
         params(("video_id" = i64, Query)),
         responses(
+            (status = 400, description = "Missing or invalid `video_id`: `{\"error\": …}`"),
             (status = 200, description = "A row of the video table"),
             (status = 404, description = "Unknown, or not visible to the caller"),
         ))]
@@ -165,6 +168,7 @@ mod creator_api_doc {
     #[utoipa::path(get, path = "/get-all-videos-data", tag = "creator",
         params(("creator_id" = i64, Query)),
         responses(
+            (status = 400, description = "Missing or invalid `creator_id`: `{\"error\": …}`"),
             (status = 200, description = "An array of video rows"),
             (status = 404, description = "Unknown creator"),
         ))]
@@ -174,6 +178,7 @@ mod creator_api_doc {
     #[utoipa::path(get, path = "/get-all-videos-thumbnails", tag = "creator",
         params(("creator_id" = i64, Query)),
         responses(
+            (status = 400, description = "Missing or invalid `creator_id`: `{\"error\": …}`"),
             (status = 200, description = "`{images: [{content_type, data_uri, video_id}], ok}`"),
             (status = 404, description = "Unknown creator"),
         ))]

@@ -20,6 +20,7 @@ mod hardening_text;
 mod helpers;
 mod media_samples;
 mod postgres;
+mod schema_conformance;
 mod video_api;
 mod video_api_accounts;
 mod video_api_jobs;

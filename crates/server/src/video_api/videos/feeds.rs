@@ -70,6 +70,7 @@ pub(crate) async fn explore(
     responses(
         (status = 200, description = "Successful Response", body = VideosPage),
         (status = 400, description = "Invalid next page: {\"error\": \"invalid next page\"}"),
+        (status = 401, description = "A token was sent but is not valid"),
         (status = 404, description = "Not Found"),
         (status = 422, description = "Validation Error"),
     ))]

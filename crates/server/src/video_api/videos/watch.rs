@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
     params(("user_id" = String, Query), ("hash_id" = String, Query)),
     responses(
         (status = 200, description = "Successful Response", body = WatchVideoRecord),
+        (status = 401, description = "A token was sent but is not valid"),
         (status = 403, description = "Forbidden: a private video of someone else"),
         (status = 404, description = "Not Found"),
         (status = 422, description = "Validation Error"),
