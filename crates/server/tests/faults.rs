@@ -1,0 +1,212 @@
+//! Faults against the real `reelshare` binary: a server killed with SIGKILL in the middle of
+//! a Creator API upload leaves nothing half-written behind: after a restart on the same data
+//! directory the staging file is gone, there is no video row and no stored media, and a new
+//! upload works.
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn reelshare() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_reelshare"));
+    command
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+fn serve(data: &Path, port: u16) -> Command {
+    let mut command = reelshare();
+    command
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data);
+    command
+}
+
+async fn wait_until_up(base: &str) {
+    let started = Instant::now();
+    while reqwest::get(format!("{base}/health_check")).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn token(data: &Path) -> String {
+    let output = reelshare()
+        .args(["token", "--creator-id", "1", "--data-dir"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+fn clip() -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join("h264-high-bframes.mp4");
+    std::fs::read(path).unwrap()
+}
+
+/// Every regular file under `dir` (none if it does not exist).
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+fn staged_parts(data: &Path) -> Vec<PathBuf> {
+    files_under(&data.join("staging"))
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|ext| ext == "part"))
+        .collect()
+}
+
+async fn videos_of_creator_1(base: &str) -> Vec<serde_json::Value> {
+    let response = reqwest::get(format!("{base}/get-all-videos-data?creator_id=1"))
+        .await
+        .unwrap();
+    if response.status() == 404 {
+        return Vec::new();
+    }
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    match body {
+        serde_json::Value::Array(videos) => videos,
+        other => other["videos"].as_array().cloned().unwrap_or_default(),
+    }
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_upload_leaves_nothing_behind_after_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let token = token(data.path());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Server(serve(data.path(), port).spawn().unwrap());
+    wait_until_up(&base).await;
+
+    // A multipart upload whose file part is only half sent, then the client pauses.
+    let clip = clip();
+    let boundary = "faultsboundary7d1c";
+    let mut head = String::new();
+    for (name, value) in [("creator_id", "1"), ("title", "Killed mid-upload")] {
+        head.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    head.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp4\"\r\nContent-Type: video/mp4\r\n\r\n"
+    ));
+    let tail = format!("\r\n--{boundary}--\r\n");
+    let length = head.len() + clip.len() + tail.len();
+    let mut socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        socket,
+        "POST /upload-video HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {length}\r\n\r\n"
+    )
+    .unwrap();
+    socket.write_all(head.as_bytes()).unwrap();
+    socket.write_all(&clip[..clip.len() / 2]).unwrap();
+    socket.flush().unwrap();
+
+    let started = Instant::now();
+    while staged_parts(data.path()).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no staging file appeared"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    drop(socket);
+    assert!(
+        !staged_parts(data.path()).is_empty(),
+        "the killed server left its staging file"
+    );
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server = Server(serve(data.path(), port).spawn().unwrap());
+    wait_until_up(&base).await;
+    assert_eq!(
+        staged_parts(data.path()),
+        Vec::<PathBuf>::new(),
+        "the dead staging file is swept at start-up"
+    );
+    assert_eq!(
+        videos_of_creator_1(&base).await,
+        Vec::<serde_json::Value>::new()
+    );
+    assert_eq!(
+        files_under(&data.path().join("media")),
+        Vec::<PathBuf>::new(),
+        "no stored media"
+    );
+
+    // A new upload works.
+    let form = reqwest::multipart::Form::new()
+        .text("creator_id", "1")
+        .text("title", "After the restart")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(clip)
+                .file_name("a.mp4")
+                .mime_str("video/mp4")
+                .unwrap(),
+        );
+    let response = reqwest::Client::new()
+        .post(format!("{base}/upload-video"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{:?}",
+        response.text().await
+    );
+    assert_eq!(videos_of_creator_1(&base).await.len(), 1);
+}
