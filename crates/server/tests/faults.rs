@@ -1,7 +1,8 @@
-//! Faults against the real `reelshare` binary: a server killed with SIGKILL in the middle of
-//! a Creator API upload leaves nothing half-written behind: after a restart on the same data
-//! directory the staging file is gone, there is no video row and no stored media, and a new
-//! upload works.
+//! Faults against the real `reelshare` binary, killed with SIGKILL at the worst moments:
+//! - in the middle of a Creator API upload: after a restart on the same data directory the
+//!   staging file is gone, there is no video row and no stored media, and a new upload works;
+//! - while a worker holds a processing job: after a restart the job is taken again once its
+//!   lease runs out and finishes, the video is ready once, with exactly its three objects.
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
@@ -209,4 +210,137 @@ async fn a_server_killed_mid_upload_leaves_nothing_behind_after_a_restart() {
         response.text().await
     );
     assert_eq!(videos_of_creator_1(&base).await.len(), 1);
+}
+
+async fn sqlite(data: &Path) -> sqlx::SqlitePool {
+    let url = format!("sqlite://{}", data.join("reelshare.db").display());
+    sqlx::SqlitePool::connect(&url).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_processing_has_its_job_finished_after_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let token = token(data.path());
+    // An API-only node: the upload stays queued until a worker runs.
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut api = serve(data.path(), port);
+    api.env("REELSHARE_PROCESSING_WORKERS", "0");
+    let api = Server(api.spawn().unwrap());
+    wait_until_up(&base).await;
+
+    let client = reqwest::Client::new();
+    let instructions: serde_json::Value = client
+        .get(format!(
+            "{base}/video/upload/?file_content_type=video/mp4&file_name=a.mp4"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in instructions["signatures"].as_object().unwrap() {
+        form = form.text(name.clone(), value.as_str().unwrap().to_owned());
+    }
+    form = form.part(
+        "file",
+        reqwest::multipart::Part::bytes(clip()).file_name("a.mp4"),
+    );
+    let response = client
+        .post(instructions["url"].as_str().unwrap())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204, "{:?}", response.text().await);
+    drop(api);
+
+    let db = sqlite(data.path()).await;
+    let state = || async {
+        sqlx::query_scalar::<_, String>("SELECT state FROM jobs")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(state().await, "queued");
+
+    // A separate worker claims the job and is killed while it holds it.
+    let mut worker = reelshare();
+    worker.args(["worker", "--data-dir"]).arg(data.path());
+    let mut worker = Server(worker.spawn().unwrap());
+    let started = Instant::now();
+    loop {
+        match state().await.as_str() {
+            "queued" => {}
+            "running" => break,
+            other => panic!("the job was {other} before the worker could be killed"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "never claimed");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    worker.0.kill().unwrap();
+    worker.0.wait().unwrap();
+    assert_eq!(
+        state().await,
+        "running",
+        "the dead worker's job is still held"
+    );
+
+    // The server with its workers takes the job again once the lease has run out.
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server = Server(serve(data.path(), port).spawn().unwrap());
+    wait_until_up(&base).await;
+    let started = Instant::now();
+    loop {
+        match state().await.as_str() {
+            "queued" | "running" => {}
+            "done" => break,
+            other => panic!("the job ended {other}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(45),
+            "the job was not finished after its lease ran out"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let videos: Vec<(String, String)> = sqlx::query_as("SELECT hash_id, status FROM videos")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(videos.len(), 1, "{videos:?}");
+    let (hash_id, status) = &videos[0];
+    assert_eq!(status, "ready");
+    let mut stored: Vec<PathBuf> = files_under(&data.path().join("media"));
+    stored.sort();
+    let video_dir = data.path().join("media/videos").join(hash_id);
+    let mut expected: Vec<PathBuf> = ["original", "thumbnail-large.jpg", "thumbnail-small.jpg"]
+        .iter()
+        .map(|name| video_dir.join(name))
+        .collect();
+    expected.sort();
+    assert_eq!(
+        stored, expected,
+        "exactly the video's objects, nothing partial"
+    );
+    let mine: serde_json::Value = client
+        .get(format!("{base}/video/my/"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed: Vec<_> = mine["videos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|video| video["hash_id"] == hash_id.as_str())
+        .collect();
+    assert_eq!(listed.len(), 1, "{mine}");
+    db.close().await;
 }
