@@ -2,7 +2,9 @@
 //! - in the middle of a Creator API upload: after a restart on the same data directory the
 //!   staging file is gone, there is no video row and no stored media, and a new upload works;
 //! - while a worker holds a processing job: after a restart the job is taken again once its
-//!   lease runs out and finishes, the video is ready once, with exactly its three objects.
+//!   lease runs out and finishes, the video is ready once, with exactly its three objects;
+//! - during `reelshare payout close`, again and again: the ledger is either empty or one
+//!   complete set of lines summing to the pool, and once closed a period is refused.
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
@@ -342,5 +344,128 @@ async fn a_worker_killed_mid_processing_has_its_job_finished_after_a_restart() {
         .filter(|video| video["hash_id"] == hash_id.as_str())
         .collect();
     assert_eq!(listed.len(), 1, "{mine}");
+    db.close().await;
+}
+
+/// The month before the current one (UTC), as `YYYY-MM`, and a time inside it (µs).
+fn last_month() -> (String, i64) {
+    let now = time::OffsetDateTime::now_utc();
+    let (year, month) = match now.month() {
+        time::Month::January => (now.year() - 1, 12),
+        month => (now.year(), u8::from(month) - 1),
+    };
+    let inside = time::Date::from_calendar_date(year, time::Month::try_from(month).unwrap(), 10)
+        .unwrap()
+        .midnight()
+        .assume_utc();
+    let micros = i64::try_from(inside.unix_timestamp_nanos() / 1000).unwrap();
+    (format!("{year:04}-{month:02}"), micros)
+}
+
+/// The closed periods and the ledger's (lines, sum of cents) for `period`.
+async fn ledger(db: &sqlx::SqlitePool, period: &str) -> (Option<i64>, i64, i64) {
+    let pool: Option<i64> =
+        sqlx::query_scalar("SELECT pool_cents FROM payout_periods WHERE period = ?")
+            .bind(period)
+            .fetch_optional(db)
+            .await
+            .unwrap();
+    let (lines, total): (i64, Option<i64>) =
+        sqlx::query_as("SELECT COUNT(*), SUM(amount_cents) FROM ledger_lines WHERE period = ?")
+            .bind(period)
+            .fetch_one(db)
+            .await
+            .unwrap();
+    (pool, lines, total.unwrap_or(0))
+}
+
+#[tokio::test]
+async fn payout_close_killed_at_any_moment_leaves_no_or_one_complete_ledger() {
+    let data = tempfile::tempdir().unwrap();
+    // Seeds the database and creator 1.
+    token(data.path());
+    let (period, inside) = last_month();
+    let db = sqlite(data.path()).await;
+    const VIDEOS: i64 = 1000;
+    let mut tx = db.begin().await.unwrap();
+    for n in 0..VIDEOS {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO videos (hash_id, account_id, file_name, title, status, content_type, \
+             size_in_bytes, duration_ms, width, height, uploaded_at, listed_at) \
+             VALUES (?, 1, 'a.mp4', ?, 'ready', 'video/mp4', 1000, 10000, 320, 240, ?, ?) \
+             RETURNING id",
+        )
+        .bind(format!("faultvideo{n:04}"))
+        .bind(format!("Video {n}"))
+        .bind(inside)
+        .bind(inside)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO video_period_stats (period, video_id, qualified_views, likes, comments, \
+             shares, completion_sum, distinct_viewers, repeat_viewers) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&period)
+        .bind(id)
+        .bind(100 + n * 37 % 900)
+        .bind(n % 17)
+        .bind(n % 5)
+        .bind(n % 3)
+        .bind((100 + n * 37 % 900) as f64 * 0.6)
+        .bind(50 + n * 13 % 400)
+        .bind(n % 11)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let close = || {
+        let mut command = reelshare();
+        command
+            .args(["payout", "close", "--period", &period, "--data-dir"])
+            .arg(data.path());
+        command
+    };
+    // Killed after a delay growing 2 ms at a time until a run gets to close the period: the
+    // runs before it die while starting, solving or writing, at every point 2 ms apart.
+    let mut killed = 0;
+    for attempt in 0..200u64 {
+        let mut run = close().spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(attempt * 2));
+        let _ = run.kill();
+        let status = run.wait().unwrap();
+        let (pool, lines, total) = ledger(&db, &period).await;
+        match pool {
+            None => assert_eq!((lines, total), (0, 0), "lines without a closed period"),
+            Some(pool) => {
+                assert!(lines > 0);
+                assert_eq!(total, pool, "a closed period's lines sum to the pool");
+                eprintln!("closed at attempt {attempt} ({status:?}) after {killed} killed runs");
+                break;
+            }
+        }
+        killed += 1;
+    }
+    assert!(killed > 0, "no run was killed before it closed the period");
+
+    let output = close().output().unwrap();
+    let (pool, lines, total) = ledger(&db, &period).await;
+    let pool = pool.expect("the period is closed");
+    assert!(lines > 0);
+    assert_eq!(total, pool);
+    if !output.status.success() {
+        // An earlier run finished before it was killed: this one is refused.
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+    }
+    let again = close().stderr(Stdio::piped()).output().unwrap();
+    assert_eq!(again.status.code(), Some(2), "{again:?}");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("closed"),
+        "{again:?}"
+    );
+    assert_eq!(ledger(&db, &period).await, (Some(pool), lines, total));
     db.close().await;
 }
