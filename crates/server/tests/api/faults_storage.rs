@@ -43,7 +43,7 @@ fn injected(failures: &Failures, location: &Path) -> object_store::Error {
 }
 
 impl FailingStore {
-    fn new(root: &std::path::Path, budget: u64, failures: &Failures) -> Arc<dyn ObjectStore> {
+    fn build(root: &std::path::Path, budget: u64, failures: &Failures) -> Arc<dyn ObjectStore> {
         Arc::new(Self {
             inner: Arc::new(LocalFileSystem::new_with_prefix(root).unwrap()),
             budget: Arc::new(AtomicU64::new(budget)),
@@ -207,7 +207,7 @@ async fn storage_failing_mid_way_through_a_creator_upload_is_a_503_that_leaves_n
     let failures = Failures::default();
     let app = spawn_app_with_objects(
         |_| {},
-        |root| FailingStore::new(root, 200_000 + clip.len() as u64 / 2, &failures),
+        |root| FailingStore::build(root, 200_000 + clip.len() as u64 / 2, &failures),
     )
     .await;
     let response = app.upload_video("Doomed", CLIP, clip).await;
@@ -223,7 +223,7 @@ async fn storage_failing_mid_way_through_a_creator_upload_is_a_503_that_leaves_n
 #[tokio::test]
 async fn storage_refusing_the_first_write_of_a_creator_upload_is_a_503_that_leaves_nothing() {
     let failures = Failures::default();
-    let app = spawn_app_with_objects(|_| {}, |root| FailingStore::new(root, 0, &failures)).await;
+    let app = spawn_app_with_objects(|_| {}, |root| FailingStore::build(root, 0, &failures)).await;
     let response = app.upload_video("Doomed", CLIP, fixture(CLIP)).await;
     let body = unavailable(response).await;
     assert_eq!(
@@ -240,7 +240,7 @@ async fn storage_failing_mid_way_through_a_video_api_upload_is_a_503_that_leaves
     let failures = Failures::default();
     let app = spawn_app_with_objects(
         |settings| settings.processing_workers = 0,
-        |root| FailingStore::new(root, clip.len() as u64 / 2, &failures),
+        |root| FailingStore::build(root, clip.len() as u64 / 2, &failures),
     )
     .await;
     let user = app.create_user("stella").await;
