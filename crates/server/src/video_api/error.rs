@@ -260,6 +260,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_failed_database_or_storage_is_a_503_that_says_which_without_its_cause() {
+        let database = VideoApiError::from(StoreError::Database(sqlx::Error::PoolClosed));
+        assert_eq!(database.into_response().headers()[RETRY_AFTER], "5");
+        let database = VideoApiError::from(StoreError::Database(sqlx::Error::PoolClosed));
+        let (status, body) = body_of(database).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            body,
+            json!({"detail": "the database is unavailable, try again shortly"})
+        );
+        let disk = std::io::Error::other("disk on fire");
+        let (status, body) = body_of(VideoApiError::from(StoreError::Io(disk))).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            body,
+            json!({"detail": "media storage is unavailable, try again shortly"})
+        );
+    }
+
+    #[tokio::test]
     async fn internal_errors_do_not_leak_their_cause() {
         let (status, body) = body_of(VideoApiError::Internal("disk on fire".into())).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
