@@ -44,3 +44,16 @@ impl From<object_store::Error> for StoreError {
         }
     }
 }
+
+impl StoreError {
+    /// What is unavailable when this error means a backing service failed rather than the
+    /// request being wrong: "the database" for a database error, "media storage" for an
+    /// object-store or file error. Surfaces answer these with 503 and `Retry-After`.
+    pub fn unavailable(&self) -> Option<&'static str> {
+        match self {
+            Self::Database(_) => Some("the database"),
+            Self::Objects(_) | Self::Io(_) => Some("media storage"),
+            _ => None,
+        }
+    }
+}

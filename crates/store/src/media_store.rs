@@ -129,18 +129,32 @@ impl MediaStore {
             self.objects.put_multipart(key).await?,
             PART,
         );
-        let mut source = tokio::fs::File::open(file).await?;
-        let mut buffer = vec![0u8; PART];
-        loop {
-            let read = source.read(&mut buffer).await?;
-            if read == 0 {
-                break;
+        let written = async {
+            let mut source = tokio::fs::File::open(file).await?;
+            let mut buffer = vec![0u8; PART];
+            loop {
+                let read = source.read(&mut buffer).await?;
+                if read == 0 {
+                    return Ok::<_, StoreError>(());
+                }
+                upload.wait_for_capacity(4).await?;
+                upload.write(&buffer[..read]);
             }
-            upload.wait_for_capacity(4).await?;
-            upload.write(&buffer[..read]);
         }
-        upload.finish().await?;
-        Ok(())
+        .await;
+        match written {
+            Ok(()) => {
+                upload.finish().await?;
+                Ok(())
+            }
+            Err(error) => {
+                // A failed write leaves no partial upload behind in the object store.
+                if let Err(abort) = upload.abort().await {
+                    tracing::warn!(%key, %abort, "could not abort a failed multipart upload");
+                }
+                Err(error)
+            }
+        }
     }
 
     pub async fn put_bytes(

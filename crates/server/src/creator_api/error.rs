@@ -37,6 +37,9 @@ pub enum CreatorApiError {
     /// 429 with `Retry-After`.
     #[error("too many requests")]
     TooManyRequests(Limited),
+    /// 503 with `Retry-After`: the database or media storage failed (the cause is logged).
+    #[error("{what} is unavailable, try again shortly")]
+    Unavailable { what: &'static str, cause: String },
     #[error("internal error")]
     Internal(String),
 }
@@ -54,6 +57,10 @@ impl IntoResponse for CreatorApiError {
             Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable { what, cause } => {
+                tracing::error!(%cause, "creator API: {what} unavailable");
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(detail) => {
                 tracing::error!(%detail, "creator API internal error");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -64,6 +71,7 @@ impl IntoResponse for CreatorApiError {
             Self::Busy {
                 retry_after_seconds,
             } => Some(*retry_after_seconds),
+            Self::Unavailable { .. } => Some(crate::http::UNAVAILABLE_RETRY_AFTER_SECONDS),
             _ => None,
         };
         let mut response = (status, Json(json!({ "error": self.to_string() }))).into_response();
@@ -80,7 +88,13 @@ impl From<StoreError> for CreatorApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::NotFound,
-            other => Self::Internal(other.to_string()),
+            other => match other.unavailable() {
+                Some(what) => Self::Unavailable {
+                    what,
+                    cause: other.to_string(),
+                },
+                None => Self::Internal(other.to_string()),
+            },
         }
     }
 }

@@ -33,3 +33,7 @@ pub mod serve;
 pub mod signing;
 pub mod streaming;
 pub mod timefmt;
+
+/// `Retry-After` (seconds) of the 503 both surfaces answer when the database or media storage
+/// fails ([`store::StoreError::unavailable`]).
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 5;

@@ -72,6 +72,9 @@ pub enum VideoApiError {
     Validation(Vec<ValidationIssue>),
     #[error("invalid next page")]
     InvalidNextPage,
+    /// 503 with `Retry-After`: the database or media storage failed (the cause is logged).
+    #[error("{what} is unavailable, try again shortly")]
+    Unavailable { what: &'static str, cause: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -94,13 +97,14 @@ impl IntoResponse for VideoApiError {
             Self::TooEarly(_) => StatusCode::TOO_EARLY,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy(_) | Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let retry_after = match &self {
             Self::TooManyRequests(limited) => Some(limited.retry_after_seconds()),
             Self::Busy(busy) => Some(busy.retry_after.as_secs().max(1)),
+            Self::Unavailable { .. } => Some(crate::http::UNAVAILABLE_RETRY_AFTER_SECONDS),
             _ => None,
         };
         let body = match self {
@@ -109,6 +113,10 @@ impl IntoResponse for VideoApiError {
             Self::Internal(cause) => {
                 tracing::error!(%cause, "video API internal error");
                 json!({ "detail": "Internal Server Error" })
+            }
+            Self::Unavailable { what, cause } => {
+                tracing::error!(%cause, "video API: {what} unavailable");
+                json!({ "detail": format!("{what} is unavailable, try again shortly") })
             }
             other => json!({ "detail": other.to_string() }),
         };
@@ -131,7 +139,13 @@ impl From<StoreError> for VideoApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::NotFound,
-            other => Self::Internal(other.to_string()),
+            other => match other.unavailable() {
+                Some(what) => Self::Unavailable {
+                    what,
+                    cause: other.to_string(),
+                },
+                None => Self::Internal(other.to_string()),
+            },
         }
     }
 }
@@ -243,6 +257,26 @@ mod tests {
         let (status, body) = body_of(VideoApiError::from(limited)).await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(body, json!({"detail": "Too Many Requests"}));
+    }
+
+    #[tokio::test]
+    async fn a_failed_database_or_storage_is_a_503_that_says_which_without_its_cause() {
+        let database = VideoApiError::from(StoreError::Database(sqlx::Error::PoolClosed));
+        assert_eq!(database.into_response().headers()[RETRY_AFTER], "5");
+        let database = VideoApiError::from(StoreError::Database(sqlx::Error::PoolClosed));
+        let (status, body) = body_of(database).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            body,
+            json!({"detail": "the database is unavailable, try again shortly"})
+        );
+        let disk = std::io::Error::other("disk on fire");
+        let (status, body) = body_of(VideoApiError::from(StoreError::Io(disk))).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            body,
+            json!({"detail": "media storage is unavailable, try again shortly"})
+        );
     }
 
     #[tokio::test]

@@ -73,7 +73,23 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::for_data_dir(data_dir.path());
     settings.media.ffmpeg = media::FfmpegMode::Disabled;
     configure(&mut settings);
-    start(settings, data_dir).await
+    start(settings, data_dir, None).await
+}
+
+/// Like [`spawn_app_with`], with the media bytes in the object store `objects` makes (given
+/// the media directory, e.g. to root a `LocalFileSystem` there), through
+/// `MediaStore::remote`: the way a deployment on S3 stores them.
+pub async fn spawn_app_with_objects(
+    configure: impl FnOnce(&mut Settings),
+    objects: impl FnOnce(&std::path::Path) -> Arc<dyn object_store::ObjectStore>,
+) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temporary directory");
+    let mut settings = Settings::for_data_dir(data_dir.path());
+    settings.media.ffmpeg = media::FfmpegMode::Disabled;
+    configure(&mut settings);
+    std::fs::create_dir_all(settings.media_dir()).expect("media directory");
+    let objects = objects(&settings.media_dir());
+    start(settings, data_dir, Some(objects)).await
 }
 
 /// Like [`spawn_app_with`], on a fresh schema of the PostgreSQL database in `DATABASE_URL`.
@@ -99,14 +115,23 @@ pub async fn spawn_app_on_postgres(configure: impl FnOnce(&mut Settings)) -> Tes
     .await
 }
 
-async fn start(mut settings: Settings, data_dir: TempDir) -> TestApp {
+async fn start(
+    mut settings: Settings,
+    data_dir: TempDir,
+    objects: Option<Arc<dyn object_store::ObjectStore>>,
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     // Without a public_url, links are built from the bind address.
     settings.bind = listener.local_addr().unwrap();
     let clock = Arc::new(ManualClock::starting_now());
-    let state = server::build_state(settings, clock.clone())
+    let mut state = server::build_state(settings, clock.clone())
         .await
         .expect("building the app state");
+    if let Some(objects) = objects {
+        state.media =
+            store::media_store::MediaStore::remote(objects, &state.settings.staging_dir())
+                .expect("the object store");
+    }
     let creator_token = default_creator_token(&state, clock.as_ref()).await;
     let address = format!("http://{}", listener.local_addr().unwrap());
     let serving = state.clone();
@@ -287,7 +312,7 @@ impl TestApp {
         self.server.abort();
         drop(self);
         configure(&mut settings);
-        start(settings, data_dir).await
+        start(settings, data_dir, None).await
     }
 }
 

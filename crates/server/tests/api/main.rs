@@ -9,6 +9,7 @@ mod creator_api_thumbnails;
 mod engagement;
 mod engagement_openapi;
 mod engagement_payouts;
+mod faults_storage;
 mod hardening_auth;
 mod hardening_connections;
 mod hardening_hostile_uploads;
