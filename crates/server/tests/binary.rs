@@ -1,48 +1,21 @@
 //! The real `reelshare` binary, as a user runs it: `serve` with flags or `REELSHARE_*`
 //! variables, data kept across restarts, `migrate`.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
-struct Server(Child);
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{Server, free_port, reelshare, wait_until_up};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
+/// The default creator's row, once the server at `base` answers.
+async fn creator_1(base: &str) -> serde_json::Value {
+    wait_until_up(base).await;
+    reqwest::get(format!("{base}/get-creator-data?creator_id=1"))
+        .await
         .unwrap()
-        .local_addr()
+        .json()
+        .await
         .unwrap()
-        .port()
-}
-
-fn reelshare() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_reelshare"));
-    command
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    command
-}
-
-async fn wait_until_up(base: &str) -> reqwest::Response {
-    let started = Instant::now();
-    loop {
-        if let Ok(response) = reqwest::get(format!("{base}/get-creator-data?creator_id=1")).await {
-            return response;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]
@@ -62,7 +35,7 @@ async fn serve_takes_its_address_and_data_directory_from_flags_or_environment() 
             .spawn()
             .unwrap(),
     );
-    let creator: serde_json::Value = wait_until_up(&base).await.json().await.unwrap();
+    let creator = creator_1(&base).await;
     assert_eq!(creator["name"], "John Doe");
     assert!(data.path().join("reelshare.db").exists());
     drop(flags);
@@ -78,7 +51,7 @@ async fn serve_takes_its_address_and_data_directory_from_flags_or_environment() 
             .spawn()
             .unwrap(),
     );
-    let creator: serde_json::Value = wait_until_up(&base).await.json().await.unwrap();
+    let creator = creator_1(&base).await;
     assert_eq!(
         creator["name"], "John Doe",
         "the existing database was kept"

@@ -4,59 +4,11 @@
 //! of slots).
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
-struct Server(Child);
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn reelshare() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_reelshare"));
-    command
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    command
-}
-
-fn serve(data: &std::path::Path, port: u16) -> Command {
-    let mut command = reelshare();
-    command
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(data);
-    command
-}
-
-async fn wait_until_up(base: &str) {
-    let started = Instant::now();
-    while reqwest::get(format!("{base}/health_check")).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use common::{Server, free_port, reelshare, serve, wait_until_up};
 
 #[tokio::test]
 async fn the_token_command_signs_the_default_creator_in() {

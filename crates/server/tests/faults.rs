@@ -7,60 +7,14 @@
 //!   complete set of lines summing to the pool, and once closed a period is refused.
 
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-struct Server(Child);
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn reelshare() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_reelshare"));
-    command
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    command
-}
-
-fn serve(data: &Path, port: u16) -> Command {
-    let mut command = reelshare();
-    command
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(data);
-    command
-}
-
-async fn wait_until_up(base: &str) {
-    let started = Instant::now();
-    while reqwest::get(format!("{base}/health_check")).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use common::{Server, free_port, reelshare, serve, wait_until_up};
 
 fn token(data: &Path) -> String {
     let output = reelshare()
