@@ -403,7 +403,7 @@ mod tests {
     /// The measurement behind the module comment. Run with
     /// `cargo test --release -p media --lib -- --ignored --nocapture frame_choice_timing`.
     #[test]
-    #[ignore = "timing measurement, meaningful only in release mode"]
+    #[ignore = "needs ../shared/media (a timing measurement, meaningful only in release mode)"]
     fn frame_choice_timing() {
         for clip in ["clip-a.mp4", "clip-b.mp4", "clip-c.mp4"] {
             for choice in [FrameChoice::NearestKeyframe, FrameChoice::ExactFrame] {

@@ -1,7 +1,7 @@
 //! Structure-aware fuzzing of the MP4 probe and the whole built-in pipeline (probe, H.264
 //! decode, thumbnails) with proptest, on stable Rust. Seeds are the committed corpus
-//! (`testdata/hostile/*.mp4`, valid control included) and the shared phone clips when
-//! present; each case applies a few mutations that matter to a box parser: truncation, bit
+//! (`testdata/hostile/*.mp4`, valid control included) and the committed fixtures in
+//! `testdata/`; each case applies a few mutations that matter to a box parser: truncation, bit
 //! flips, box size fields and table entry counts set to boundary or huge values, and table
 //! entries (sample sizes, chunk offsets, samples per chunk) overwritten.
 //!
@@ -102,7 +102,7 @@ fn measure_heap<T>(f: impl FnOnce() -> T) -> (T, usize) {
 
 // --- seeds ---------------------------------------------------------------------------------
 
-/// The seed files, valid ones (the control file, the phone clips) first, with their
+/// The seed files, valid ones (the control file, the fixtures) first, with their
 /// mutation targets.
 struct Seeds {
     files: Vec<Vec<u8>>,
@@ -126,16 +126,10 @@ fn seeds() -> &'static Seeds {
         };
         let (mut paths, hostile): (Vec<PathBuf>, Vec<PathBuf>) =
             corpus.into_iter().partition(is_control);
-        // The committed fixtures (several H.264 profiles, rotation, moov at the end) always;
-        // the phone clips, bigger and real-world, when this machine has them.
+        // The committed fixtures: several H.264 profiles, rotation, moov at the end. (Only
+        // files in the repository, so every machine fuzzes the same seeds.)
         for fixture in ["h264-high-bframes.mp4", "moov-at-end.mp4", "rotated-90.mp4"] {
             paths.push(root.join("../../testdata").join(fixture));
-        }
-        for clip in ["clip-a.mp4", "clip-b.mp4"] {
-            let path = root.join("../../../shared/media").join(clip);
-            if path.is_file() {
-                paths.push(path);
-            }
         }
         let valid = paths.len();
         paths.extend(hostile);
