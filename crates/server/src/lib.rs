@@ -18,11 +18,13 @@
 //! - [`payout`]: scoring, the open period's projection, closing periods, `reelshare payout`.
 //! - [`demo`]: `reelshare demo`.
 //! - [`token_cli`]: `reelshare token`, a bearer token for an existing creator.
+//! - [`gc`]: `reelshare gc`, objects with no row and rows with no object.
 
 pub mod clock;
 mod creator_api;
 pub mod demo;
 pub mod engagement;
+pub mod gc;
 pub mod http;
 pub mod payout;
 pub mod settings;

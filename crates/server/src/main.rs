@@ -62,6 +62,15 @@ enum Command {
         #[command(subcommand)]
         action: PayoutAction,
     },
+    /// Compare the media store with the database: print objects with no video row and ready
+    /// videos with no original; remove them only with `--apply`.
+    Gc {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Delete the orphaned objects and mark videos missing their original failed.
+        #[arg(long)]
+        apply: bool,
+    },
     /// Fill the instance with labelled synthetic creators, videos and engagement.
     Demo {
         #[arg(long)]
@@ -124,6 +133,7 @@ async fn main() -> anyhow::Result<()> {
         | Command::Worker { data_dir }
         | Command::Token { data_dir, .. }
         | Command::Payout { data_dir, .. }
+        | Command::Gc { data_dir, .. }
         | Command::Demo { data_dir, .. } => CommandLineOverrides {
             bind: None,
             data_dir: data_dir.clone(),
@@ -137,6 +147,10 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Token { creator_id, .. } = command {
         // No logging: standard output is the token.
         return token(&settings, creator_id).await;
+    }
+    if let Command::Gc { apply, .. } = command {
+        // No logging: standard output is the report.
+        return gc(settings, apply).await;
     }
     init_logging(settings.log_format);
     match command {
@@ -159,7 +173,9 @@ async fn main() -> anyhow::Result<()> {
             println!("database is up to date");
             Ok(())
         }
-        Command::Payout { .. } | Command::Token { .. } => unreachable!("handled above"),
+        Command::Payout { .. } | Command::Token { .. } | Command::Gc { .. } => {
+            unreachable!("handled above")
+        }
         Command::Demo {
             seed,
             creators,
@@ -190,6 +206,29 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `reelshare gc [--apply]`: prints what is out of step; exit status 0 either way.
+async fn gc(settings: Settings, apply: bool) -> anyhow::Result<()> {
+    let db = store::Database::connect(&settings.database_url)
+        .await
+        .context("connecting to the database")?;
+    db.migrate().await.context("migrating the database")?;
+    let media = server::startup::open_media(&settings)?;
+    let now = {
+        use server::clock::Clock;
+        SystemClock.now().as_micros()
+    };
+    let findings = server::gc::find(&db, &media, settings.orphan_grace, now).await?;
+    println!("{findings}");
+    if apply && !findings.is_clean() {
+        server::gc::apply(&db, &media, &findings).await?;
+        println!("removed: orphaned objects deleted, videos missing their original marked failed");
+    } else if !findings.is_clean() {
+        println!("nothing removed (run with --apply to remove)");
+    }
+    db.close().await;
+    Ok(())
 }
 
 /// Runs a `payout` subcommand; errors print to standard error with exit status 2 for input

@@ -114,6 +114,17 @@ pub struct RawSettings {
     /// allowed), or a list: a TOML array, or one string of comma-separated origins (as the
     /// environment gives it); an empty list allows no other origin.
     pub cors_allowed_origins: RawOrigins,
+    /// Where media bytes live: `local` (under `data_dir`) or `s3` (the `s3_*` settings).
+    pub storage: String,
+    /// The S3 server, e.g. `https://s3.eu-west-1.amazonaws.com` or `http://127.0.0.1:9000`;
+    /// empty: AWS.
+    pub s3_endpoint: String,
+    pub s3_bucket: String,
+    pub s3_region: String,
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: store::s3::Secret,
+    /// Path-style requests (`endpoint/bucket/key`), as most self-hosted servers want.
+    pub s3_path_style: bool,
 }
 
 /// `cors_allowed_origins` as written: one string or a list of them.
@@ -186,9 +197,77 @@ impl Default for RawSettings {
             rate_limit_comment_per_account: "20/min burst 10".into(),
             rate_limit_report_per_ip: "30/min burst 10".into(),
             rate_limit_report_per_account: "10/min burst 5".into(),
+            storage: "local".into(),
+            s3_endpoint: String::new(),
+            s3_bucket: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: store::s3::Secret::default(),
+            s3_path_style: false,
         }
     }
 }
+
+/// Where media bytes live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    /// `data_dir/media` on this machine.
+    Local,
+    /// An S3-compatible bucket; playback links redirect to presigned GETs.
+    S3(store::s3::S3Settings),
+}
+
+impl Storage {
+    fn from_raw(raw: &RawSettings) -> Result<Self, SettingsError> {
+        let invalid = |field, problem: &str| SettingsError::Invalid {
+            field,
+            problem: problem.into(),
+        };
+        match raw.storage.trim().to_ascii_lowercase().as_str() {
+            "local" => Ok(Self::Local),
+            "s3" => {
+                let bucket = raw.s3_bucket.trim();
+                if bucket.is_empty() {
+                    return Err(invalid("s3_bucket", "storage = s3 needs a bucket"));
+                }
+                let endpoint = raw.s3_endpoint.trim().trim_end_matches('/');
+                let is_url = endpoint.starts_with("https://") || endpoint.starts_with("http://");
+                if !endpoint.is_empty() && !is_url {
+                    return Err(invalid("s3_endpoint", "expected an http(s):// URL"));
+                }
+                let key = raw.s3_access_key_id.trim();
+                let secret = &raw.s3_secret_access_key;
+                if key.is_empty() != secret.is_empty() {
+                    return Err(invalid(
+                        "s3_access_key_id",
+                        "give both the access key id and the secret access key, or neither",
+                    ));
+                }
+                Ok(Self::S3(store::s3::S3Settings {
+                    endpoint: (!endpoint.is_empty()).then(|| endpoint.to_owned()),
+                    bucket: bucket.to_owned(),
+                    region: raw.s3_region.trim().to_owned(),
+                    access_key_id: (!key.is_empty()).then(|| key.to_owned()),
+                    secret_access_key: (!secret.is_empty()).then(|| secret.clone()),
+                    path_style: raw.s3_path_style,
+                }))
+            }
+            _ => Err(invalid("storage", "expected local or s3")),
+        }
+    }
+}
+
+/// The standard `AWS_*` variables and the settings they stand for (a `REELSHARE_S3_*` variable
+/// wins over its `AWS_*` twin).
+const AWS_ENV: [(&str, &str); 7] = [
+    ("AWS_ENDPOINT_URL", "s3_endpoint"),
+    ("AWS_ENDPOINT", "s3_endpoint"),
+    ("AWS_REGION", "s3_region"),
+    ("AWS_DEFAULT_REGION", "s3_region"),
+    ("AWS_ACCESS_KEY_ID", "s3_access_key_id"),
+    ("AWS_SECRET_ACCESS_KEY", "s3_secret_access_key"),
+    ("AWS_BUCKET", "s3_bucket"),
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -229,6 +308,7 @@ pub struct Settings {
     pub password_hashing: PasswordHashingLimits,
     pub rate_limits: RateLimits,
     pub cors_allowed_origins: AllowedOrigins,
+    pub storage: Storage,
 }
 
 /// The origins whose browser apps may call the APIs (see [`crate::http::cors`]).
@@ -520,6 +600,12 @@ impl Settings {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             figment = figment.merge(Serialized::default("database_url", url));
         }
+        // Merged in reverse so the first variable of a pair (AWS_ENDPOINT_URL) wins.
+        for (variable, field) in AWS_ENV.iter().rev() {
+            if let Ok(value) = std::env::var(variable) {
+                figment = figment.merge(Serialized::default(field, value));
+            }
+        }
         let raw: RawSettings = figment
             .merge(Env::prefixed("REELSHARE_").ignore(&["config", "sample_media"]))
             .merge(Serialized::defaults(overrides))
@@ -530,6 +616,7 @@ impl Settings {
 
     pub fn from_raw(raw: RawSettings) -> Result<Self, SettingsError> {
         let payout = PayoutSettings::from_raw(&raw)?;
+        let storage = Storage::from_raw(&raw)?;
         let rate_limits = RateLimits::from_raw(&raw)?;
         let invalid = |field, problem: &str| SettingsError::Invalid {
             field,
@@ -629,6 +716,7 @@ impl Settings {
                 wait: Duration::from_secs(raw.password_hash_wait_seconds),
             },
             rate_limits,
+            storage,
         })
     }
 
@@ -815,6 +903,66 @@ mod tests {
             );
             Ok(())
         });
+    }
+
+    #[test]
+    // `Jail`'s closure returns figment's own (large) error type.
+    #[allow(clippy::result_large_err)]
+    fn s3_storage_comes_from_the_environment_or_aws_variables_and_hides_its_secret() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("REELSHARE_STORAGE", "s3");
+            jail.set_env("REELSHARE_S3_ENDPOINT", "http://127.0.0.1:9000/");
+            jail.set_env("REELSHARE_S3_BUCKET", "media");
+            jail.set_env("REELSHARE_S3_PATH_STYLE", "true");
+            jail.set_env("AWS_REGION", "eu-west-3");
+            jail.set_env("AWS_ACCESS_KEY_ID", "AKID");
+            jail.set_env("AWS_SECRET_ACCESS_KEY", "aws-secret-value");
+            jail.set_env("REELSHARE_S3_SECRET_ACCESS_KEY", "reelshare-secret-value");
+            let settings = Settings::load(None, &CommandLineOverrides::default())
+                .map_err(|e| e.to_string())?;
+            let Storage::S3(s3) = &settings.storage else {
+                panic!("expected S3 storage, got {:?}", settings.storage);
+            };
+            assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+            assert_eq!(s3.bucket, "media");
+            assert_eq!(s3.region, "eu-west-3");
+            assert_eq!(s3.access_key_id.as_deref(), Some("AKID"));
+            assert!(s3.path_style);
+            let secret = s3.secret_access_key.as_ref().unwrap();
+            assert_eq!(secret.expose(), "reelshare-secret-value");
+            let printed = format!("{settings:?}");
+            assert!(!printed.contains("secret-value"), "{printed}");
+
+            jail.clear_env();
+            jail.create_file(
+                "reelshare.toml",
+                "storage = \"s3\"\ns3_bucket = \"b\"\ns3_secret_access_key = \"toml-secret\"\n",
+            )?;
+            let refused = Settings::load(None, &CommandLineOverrides::default()).unwrap_err();
+            assert!(!refused.to_string().contains("toml-secret"), "{refused}");
+            assert!(
+                refused.to_string().contains("s3_access_key_id"),
+                "{refused}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn storage_is_local_by_default_and_s3_needs_a_bucket() {
+        let settings = Settings::from_raw(RawSettings::default()).unwrap();
+        assert_eq!(settings.storage, Storage::Local);
+        let raw = RawSettings {
+            storage: "s3".into(),
+            ..RawSettings::default()
+        };
+        assert!(matches!(
+            Settings::from_raw(raw),
+            Err(SettingsError::Invalid {
+                field: "s3_bucket",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -36,8 +36,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
     seed_default_creator(&db, &settings, clock.as_ref())
         .await
         .context("seeding the default creator")?;
-    let media = MediaStore::local(&settings.media_dir(), &settings.staging_dir())
-        .context("opening the media directory")?;
+    let media = open_media(&settings)?;
     let signer = Signer::load_or_create(&settings.data_dir.join("signing.key"))
         .context("loading the signing key")?;
     let pipeline = media::Pipeline::new(settings.media.clone());
@@ -65,6 +64,18 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         rate_limits,
         password_hashing,
     })
+}
+
+/// The media store the settings name: the local media directory, or an S3 bucket.
+pub fn open_media(settings: &Settings) -> anyhow::Result<MediaStore> {
+    match &settings.storage {
+        crate::settings::Storage::Local => {
+            MediaStore::local(&settings.media_dir(), &settings.staging_dir())
+                .context("opening the media directory")
+        }
+        crate::settings::Storage::S3(s3) => MediaStore::s3(s3, &settings.staging_dir())
+            .with_context(|| format!("opening the S3 bucket {:?}", s3.bucket)),
+    }
 }
 
 /// Staging files left by a crash (nobody holds their lock: `store::staging::sweep_dead`);

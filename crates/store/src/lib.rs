@@ -14,6 +14,7 @@
 //! - [`rebuild`]: recomputing a period's aggregates from the event log.
 //! - [`jobs`]: the durable processing queue (claim with a lease, finish with the video).
 //! - [`media_store`]: where video and thumbnail bytes live, behind `object_store`.
+//! - [`s3`]: S3 connection settings (a secret that never prints) and presigned GET links.
 //! - [`staging`]: the local file an upload streams into before it is accepted.
 //! - [`error`]: [`StoreError`], classified at this boundary.
 
@@ -27,6 +28,7 @@ pub mod media_store;
 pub mod moderation;
 pub mod periods;
 pub mod rebuild;
+pub mod s3;
 pub mod staging;
 pub mod videos;
 pub mod watches;

@@ -1,7 +1,9 @@
 //! Where media bytes live: an `object_store` (a local directory by default, S3 for scale-out).
 //! Objects are keyed by the video's hash id: `videos/<hash_id>/original`, and one key per
 //! thumbnail size. A local store accepts a staged upload by renaming it into place (atomic,
-//! O(1), then the directory is fsynced); a remote store receives it as a multipart upload.
+//! O(1), then the directory is fsynced); a remote store receives it as a multipart upload in
+//! bounded memory (a few parts per upload, a few uploads at once), aborted if it fails. On S3
+//! the store also signs GET links, so players fetch media straight from the bucket.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -16,9 +18,11 @@ use object_store::path::Path as ObjectPath;
 use object_store::{
     GetOptions, GetRange, GetResultPayload, ObjectStore, ObjectStoreExt, PutPayload,
 };
+use tokio::sync::Semaphore;
 use tokio_util::io::ReaderStream;
 
 use crate::StoreError;
+use crate::s3::{Presigner, S3Settings};
 use crate::staging::StagedFile;
 
 /// The objects a video has.
@@ -61,6 +65,14 @@ pub struct ObjectInfo {
 /// Read size when streaming a local file.
 const LOCAL_READ_BLOCK: usize = 256 * 1024;
 
+/// Multipart part size for remote stores (S3's minimum is 5 MiB).
+const PART_BYTES: usize = 8 << 20;
+/// Parts of one upload in flight at once, besides the one being filled.
+const PARTS_IN_FLIGHT: usize = 2;
+/// Uploads into a remote store at once; more wait. With the two above this bounds the memory
+/// all remote uploads hold to `REMOTE_UPLOADS × (PARTS_IN_FLIGHT + 1) × PART_BYTES` (96 MiB).
+const REMOTE_UPLOADS: usize = 4;
+
 /// A stream of an object's bytes (or a range of them).
 pub type ByteStream = BoxStream<'static, Result<Bytes, StoreError>>;
 
@@ -69,6 +81,10 @@ pub struct MediaStore {
     objects: Arc<dyn ObjectStore>,
     /// Set when the store is a local directory: enables the rename fast path.
     local: Option<Arc<LocalFileSystem>>,
+    /// Set on S3: playback links are presigned GETs.
+    presigner: Option<Presigner>,
+    /// Slots for uploads into a remote store (see [`REMOTE_UPLOADS`]).
+    remote_uploads: Arc<Semaphore>,
     staging_dir: PathBuf,
 }
 
@@ -82,8 +98,18 @@ impl MediaStore {
         Ok(Self {
             objects: local.clone(),
             local: Some(local),
+            presigner: None,
+            remote_uploads: Arc::new(Semaphore::new(REMOTE_UPLOADS)),
             staging_dir: staging_dir.to_owned(),
         })
+    }
+
+    /// A store in an S3 bucket; uploads stage in `staging_dir` first.
+    pub fn s3(settings: &S3Settings, staging_dir: &Path) -> Result<Self, StoreError> {
+        let s3 = settings.connect()?;
+        let mut store = Self::remote(s3.clone(), staging_dir)?;
+        store.presigner = Some(Presigner::new(s3));
+        Ok(store)
     }
 
     /// A store backed by any object store (S3, memory); uploads stage in `staging_dir`.
@@ -92,8 +118,33 @@ impl MediaStore {
         Ok(Self {
             objects,
             local: None,
+            presigner: None,
+            remote_uploads: Arc::new(Semaphore::new(REMOTE_UPLOADS)),
             staging_dir: staging_dir.to_owned(),
         })
+    }
+
+    /// Whether playback should redirect to [`Self::presigned_get`] links.
+    pub fn presigns(&self) -> bool {
+        self.presigner.is_some()
+    }
+
+    /// A link that GETs `object` straight from the bucket for `expires_in`; `None` when the
+    /// store cannot sign links (local disk: reelshare serves the bytes itself).
+    pub async fn presigned_get(
+        &self,
+        hash_id: &HashId,
+        object: MediaObject,
+        expires_in: std::time::Duration,
+    ) -> Result<Option<String>, StoreError> {
+        match &self.presigner {
+            Some(presigner) => Ok(Some(
+                presigner
+                    .get(&object_key(hash_id, object), expires_in)
+                    .await?,
+            )),
+            None => Ok(None),
+        }
     }
 
     /// A new, empty staging file for an incoming upload.
@@ -122,24 +173,55 @@ impl MediaStore {
         Ok(())
     }
 
+    /// Copies a staged file into a remote store as a multipart upload. It runs in its own
+    /// task: a caller that goes away (a client hanging up) does not cut it mid-way, and a
+    /// failed upload is aborted, so no incomplete multipart upload is left to bill.
     async fn upload_file(&self, key: &ObjectPath, file: &Path) -> Result<(), StoreError> {
-        use tokio::io::AsyncReadExt;
-        const PART: usize = 8 << 20;
+        let source = tokio::fs::File::open(file).await?;
+        let stream =
+            ReaderStream::with_capacity(source, LOCAL_READ_BLOCK).map_err(StoreError::from);
+        let store = self.clone();
+        let key = key.clone();
+        tokio::spawn(async move { store.upload_stream(&key, stream).await })
+            .await
+            .map_err(|e| StoreError::Io(std::io::Error::other(e)))?
+    }
+
+    /// Streams `source` into `object` as a multipart upload (bounded memory, as
+    /// [`Self::put_original`] on a remote store); on any error, the source's included, the
+    /// upload is aborted and nothing is stored.
+    pub async fn put_stream(
+        &self,
+        hash_id: &HashId,
+        object: MediaObject,
+        source: impl futures_util::Stream<Item = Result<Bytes, StoreError>> + Unpin,
+    ) -> Result<(), StoreError> {
+        self.upload_stream(&object_key(hash_id, object), source)
+            .await
+    }
+
+    /// Writes `source` to `key` as a multipart upload holding at most
+    /// `(PARTS_IN_FLIGHT + 1) × PART_BYTES`; on any error the upload is aborted.
+    async fn upload_stream(
+        &self,
+        key: &ObjectPath,
+        mut source: impl futures_util::Stream<Item = Result<Bytes, StoreError>> + Unpin,
+    ) -> Result<(), StoreError> {
+        let _slot = self
+            .remote_uploads
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
         let mut upload = object_store::WriteMultipart::new_with_chunk_size(
             self.objects.put_multipart(key).await?,
-            PART,
+            PART_BYTES,
         );
         let written = async {
-            let mut source = tokio::fs::File::open(file).await?;
-            let mut buffer = vec![0u8; PART];
-            loop {
-                let read = source.read(&mut buffer).await?;
-                if read == 0 {
-                    return Ok::<_, StoreError>(());
-                }
-                upload.wait_for_capacity(4).await?;
-                upload.write(&buffer[..read]);
+            while let Some(chunk) = source.next().await {
+                upload.wait_for_capacity(PARTS_IN_FLIGHT).await?;
+                upload.write(&chunk?);
             }
+            Ok::<_, StoreError>(())
         }
         .await;
         match written {
@@ -148,7 +230,6 @@ impl MediaStore {
                 Ok(())
             }
             Err(error) => {
-                // A failed write leaves no partial upload behind in the object store.
                 if let Err(abort) = upload.abort().await {
                     tracing::warn!(%key, %abort, "could not abort a failed multipart upload");
                 }
@@ -258,6 +339,27 @@ impl MediaStore {
             .into_iter()
             .filter_map(|(raw, written)| Some((HashId::parse(&raw).ok()?, written)))
             .collect())
+    }
+
+    /// Every object key under `videos/`, sorted (what `reelshare gc` and tests look at).
+    pub async fn keys(&self) -> Result<Vec<String>, StoreError> {
+        let mut keys: Vec<String> = self
+            .objects
+            .list(Some(&ObjectPath::from("videos")))
+            .map_ok(|meta| meta.location.to_string())
+            .try_collect()
+            .await?;
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// Whether the video's original is stored.
+    pub async fn has_original(&self, hash_id: &HashId) -> Result<bool, StoreError> {
+        match self.info(hash_id, MediaObject::Original).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::NotFound) => Ok(false),
+            Err(other) => Err(other),
+        }
     }
 
     /// Deletes every object of a video; objects already gone are fine.

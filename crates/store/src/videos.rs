@@ -485,3 +485,37 @@ pub async fn hash_id_exists(pool: &AnyPool, hash_id: &HashId) -> Result<bool, St
         .await?;
     Ok(found.is_some())
 }
+
+/// Every ready video's id and hash id, oldest first (what `reelshare gc` checks against the
+/// stored objects).
+pub async fn ready_hash_ids(pool: &AnyPool) -> Result<Vec<(VideoId, HashId)>, StoreError> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, hash_id FROM videos WHERE status = 'ready' ORDER BY id")
+            .fetch_all(pool)
+            .await?;
+    rows.into_iter()
+        .map(|(id, raw)| {
+            let hash_id = HashId::parse(&raw)
+                .map_err(|_| StoreError::Corrupt(format!("video {id}: hash id {raw:?}")))?;
+            Ok((VideoId::new(id), hash_id))
+        })
+        .collect()
+}
+
+/// A ready video whose original is gone: failed with `reason` (it leaves every list, its row
+/// and engagement history stay). Only a ready video moves.
+pub async fn mark_media_lost(
+    pool: &AnyPool,
+    id: VideoId,
+    reason: FailureReason,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE videos SET status = 'failed', failure_reason = $2 \
+         WHERE id = $1 AND status = 'ready'",
+    )
+    .bind(id.get())
+    .bind(reason.message())
+    .execute(pool)
+    .await?;
+    Ok(())
+}

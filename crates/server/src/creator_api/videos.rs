@@ -1,7 +1,9 @@
 //! The Creator API's video reads: the bytes (`/get-video`, with ranges and ETags), the
 //! thumbnail, one video's data, and a creator's videos and thumbnails. Visibility follows the
 //! domain rule: other callers see listed public videos only; an owner who sends their token
-//! also sees their private videos and drafts. Anything else is a plain 404.
+//! also sees their private videos and drafts. Anything else is a plain 404. On S3,
+//! `/get-video` and `/get-video-thumbnail` answer (after those checks) a 307 to a presigned GET
+//! valid for `watch_link_ttl_seconds`.
 
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -19,7 +21,7 @@ use super::json::{Thumbnail, ThumbnailList, VideoData};
 use super::query::Params;
 use crate::http::auth;
 use crate::http::headers::inline_disposition;
-use crate::http::streaming;
+use crate::http::playback;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -75,12 +77,13 @@ async fn get_video(
     headers: HeaderMap,
 ) -> Result<Response, CreatorApiError> {
     let video = visible_video(&state, params.video_id()?, viewer(&state, &headers).await?).await?;
-    let mut response = streaming::serve(
+    let mut response = playback::serve(
         &state.media,
         &video.hash_id,
         MediaObject::Original,
         &video.content_type,
         &headers,
+        state.settings.watch_link_ttl,
     )
     .await?;
     response.headers_mut().insert(
@@ -96,6 +99,14 @@ async fn get_video_thumbnail(
     headers: HeaderMap,
 ) -> Result<Response, CreatorApiError> {
     let video = visible_video(&state, params.video_id()?, viewer(&state, &headers).await?).await?;
+    if state.media.presigns() {
+        let ttl = state.settings.watch_link_ttl;
+        let object = MediaObject::LargeThumbnail;
+        let jpeg = "image/jpeg";
+        return Ok(
+            playback::serve(&state.media, &video.hash_id, object, jpeg, &headers, ttl).await?,
+        );
+    }
     let jpeg = state
         .media
         .get_bytes(&video.hash_id, MediaObject::LargeThumbnail)

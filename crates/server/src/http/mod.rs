@@ -8,6 +8,7 @@
 //! - [`auth`]: passwords, bearer tokens, who is calling.
 //! - [`signing`]: HMAC-signed links.
 //! - [`streaming`]: serving stored bytes with ranges and ETags.
+//! - [`playback`]: streaming on local disk, a redirect to a presigned GET on S3.
 //! - [`timefmt`]: timestamps on the wire.
 //! - [`data_uris`]: thumbnails kept as ready-made data URIs.
 //!
@@ -29,6 +30,7 @@ pub mod hashing;
 pub mod headers;
 pub mod limits;
 pub mod openapi;
+pub mod playback;
 pub mod serve;
 pub mod signing;
 pub mod streaming;

@@ -57,9 +57,9 @@ fn assert_real_picture(picture: &image::RgbImage) {
 async fn assert_nothing_stored(app: &TestApp) {
     assert_eq!(app.video_count().await, 0, "a row was created");
     assert!(
-        app.stored_files().is_empty(),
+        app.stored_files().await.is_empty(),
         "files left behind: {:?}",
-        app.stored_files()
+        app.stored_files().await
     );
 }
 
@@ -454,7 +454,7 @@ async fn a_client_that_disconnects_mid_upload_leaves_no_row_and_no_file() {
     .await
     .unwrap();
     for _ in 0..100 {
-        if app.stored_files().is_empty() {
+        if app.stored_files().await.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -574,7 +574,7 @@ async fn media_a_crash_left_without_a_row_is_swept_once_past_the_grace_period() 
             .unwrap(),
         0
     );
-    assert_eq!(app.stored_files().len(), 4);
+    assert_eq!(app.stored_files().await.len(), 4);
 
     app.clock.advance(Duration::from_secs(2 * 3600));
     assert_eq!(
@@ -583,7 +583,7 @@ async fn media_a_crash_left_without_a_row_is_swept_once_past_the_grace_period() 
             .unwrap(),
         1
     );
-    let left = app.stored_files();
+    let left = app.stored_files().await;
     assert_eq!(
         left.len(),
         3,

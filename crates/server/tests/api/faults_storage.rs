@@ -180,9 +180,9 @@ impl MultipartUpload for FailingUpload {
 async fn assert_nothing_left(app: &TestApp) {
     assert_eq!(app.video_count().await, 0, "a row was created");
     assert!(
-        app.stored_files().is_empty(),
+        app.stored_files().await.is_empty(),
         "files left behind: {:?}",
-        app.stored_files()
+        app.stored_files().await
     );
 }
 

@@ -77,7 +77,7 @@ async fn an_anonymous_creator_upload_is_refused_by_default_and_leaves_nothing() 
     assert_eq!(response.status(), 401);
     assert_eq!(json(response).await, json!({"error": "Not authenticated"}));
     assert_eq!(app.video_count().await, 0);
-    assert!(app.stored_files().is_empty());
+    assert!(app.stored_files().await.is_empty());
 }
 
 #[tokio::test]

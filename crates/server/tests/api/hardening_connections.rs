@@ -184,12 +184,12 @@ fn slow_uploads(s: &mut server::settings::Settings) {
 
 async fn assert_nothing_left(app: &TestApp) {
     for _ in 0..100 {
-        if app.stored_files().is_empty() {
+        if app.stored_files().await.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(app.stored_files(), Vec::<std::path::PathBuf>::new());
+    assert_eq!(app.stored_files().await, Vec::<std::path::PathBuf>::new());
     assert_eq!(app.video_count().await, 0);
 }
 

@@ -76,7 +76,7 @@ async fn creator_api_uploads_are_limited_per_creator_in_its_error_shape() {
         json!({"error": "too many requests"}),
     )
     .await;
-    assert!(app.stored_files().is_empty());
+    assert!(app.stored_files().await.is_empty());
 }
 
 #[tokio::test]

@@ -21,7 +21,7 @@ async fn past_the_processing_slots_and_queue_an_upload_gets_503_with_retry_after
         "{body}"
     );
     assert_eq!(app.video_count().await, 0);
-    assert_eq!(app.stored_files(), Vec::<std::path::PathBuf>::new());
+    assert_eq!(app.stored_files().await, Vec::<std::path::PathBuf>::new());
 
     drop(held);
     let response = app.upload_video("later", "a.mp4", fixture(CLIP)).await;

@@ -3,6 +3,11 @@
 //! `spawn_app_on_postgres()`), a manual clock, and request helpers. Its settings' `bind` is the
 //! real address, so the links it hands out work; Creator API uploads go as creator 1 with its
 //! token.
+//!
+//! One suite, three configurations, chosen by `REELSHARE_TEST_CONFIG`: `sqlite-local` (the
+//! default), `postgres-local` (a fresh schema per test in `DATABASE_URL`), `postgres-s3` (also
+//! a fresh bucket per test on the S3 server in `REELSHARE_TEST_S3_ENDPOINT`, started by
+//! `bench/s3/start.sh`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -69,11 +74,119 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let config = TestConfig::from_env();
+    spawn_configured(config.postgres, config.s3, configure).await
+}
+
+/// The configuration the suite runs under (`REELSHARE_TEST_CONFIG`).
+#[derive(Debug, Clone, Copy)]
+pub struct TestConfig {
+    pub postgres: bool,
+    pub s3: bool,
+}
+
+impl TestConfig {
+    pub fn from_env() -> Self {
+        let name = std::env::var("REELSHARE_TEST_CONFIG").unwrap_or_default();
+        match name.as_str() {
+            "" | "sqlite-local" => Self {
+                postgres: false,
+                s3: false,
+            },
+            "postgres-local" => Self {
+                postgres: true,
+                s3: false,
+            },
+            "postgres-s3" => Self {
+                postgres: true,
+                s3: true,
+            },
+            other => panic!(
+                "REELSHARE_TEST_CONFIG={other:?}: expected sqlite-local, postgres-local or postgres-s3"
+            ),
+        }
+    }
+}
+
+async fn spawn_configured(
+    postgres: bool,
+    s3: bool,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temporary directory");
     let mut settings = Settings::for_data_dir(data_dir.path());
     settings.media.ffmpeg = media::FfmpegMode::Disabled;
+    if postgres {
+        settings.database_url = fresh_postgres_schema().await;
+    }
+    if s3 {
+        settings.storage = server::settings::Storage::S3(fresh_bucket().await);
+    }
     configure(&mut settings);
     start(settings, data_dir, None).await
+}
+
+/// The S3 server the tests use (`bench/s3/start.sh` prints these variables), on no bucket.
+pub fn test_s3_server() -> store::s3::S3Settings {
+    let var = |name: &str| {
+        std::env::var(format!("REELSHARE_TEST_S3_{name}")).unwrap_or_else(|_| {
+            panic!("REELSHARE_TEST_S3_{name} must be set (eval \"$(bench/s3/start.sh)\")")
+        })
+    };
+    store::s3::S3Settings {
+        endpoint: Some(var("ENDPOINT")),
+        bucket: String::new(),
+        region: std::env::var("REELSHARE_TEST_S3_REGION").unwrap_or_else(|_| "us-east-1".into()),
+        access_key_id: Some(var("ACCESS_KEY_ID")),
+        secret_access_key: Some(store::s3::Secret::new(var("SECRET_ACCESS_KEY"))),
+        path_style: true,
+    }
+}
+
+/// A new, empty bucket on the test S3 server (made with a signed `CreateBucket`).
+pub async fn fresh_bucket() -> store::s3::S3Settings {
+    use object_store::signer::Signer;
+    let mut s3 = test_s3_server();
+    s3.bucket = format!("test-{}", uuid::Uuid::new_v4().simple());
+    let client = s3.connect().expect("an S3 client");
+    let url = client
+        .signed_url(
+            reqwest::Method::PUT,
+            &object_store::path::Path::from(""),
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .expect("signing CreateBucket");
+    let response = reqwest::Client::new()
+        .put(url.as_str())
+        .send()
+        .await
+        .expect("CreateBucket");
+    assert!(
+        response.status().is_success(),
+        "CreateBucket {}: {:?}",
+        s3.bucket,
+        response.text().await
+    );
+    s3
+}
+
+/// A fresh schema of the PostgreSQL database in `DATABASE_URL`; the URL that uses it.
+async fn fresh_postgres_schema() -> String {
+    let admin_url = std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL must point at a PostgreSQL database for this test");
+    let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&admin_url)
+        .await
+        .expect("connecting to PostgreSQL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .expect("creating a test schema");
+    admin.close().await;
+    let separator = if admin_url.contains('?') { '&' } else { '?' };
+    format!("{admin_url}{separator}options=-c%20search_path%3D{schema}")
 }
 
 /// Like [`spawn_app_with`], with the media bytes in the object store `objects` makes (given
@@ -93,26 +206,9 @@ pub async fn spawn_app_with_objects(
 }
 
 /// Like [`spawn_app_with`], on a fresh schema of the PostgreSQL database in `DATABASE_URL`.
+/// Media storage follows `REELSHARE_TEST_CONFIG`.
 pub async fn spawn_app_on_postgres(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let admin_url = std::env::var("DATABASE_URL")
-        .expect("DATABASE_URL must point at a PostgreSQL database for this test");
-    let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&admin_url)
-        .await
-        .expect("connecting to PostgreSQL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .expect("creating a test schema");
-    admin.close().await;
-    let separator = if admin_url.contains('?') { '&' } else { '?' };
-    let url = format!("{admin_url}{separator}options=-c%20search_path%3D{schema}");
-    spawn_app_with(|settings| {
-        settings.database_url = url;
-        configure(settings);
-    })
-    .await
+    spawn_configured(true, TestConfig::from_env().s3, configure).await
 }
 
 async fn start(
@@ -233,8 +329,9 @@ impl TestApp {
         body["video_id"].as_i64().unwrap()
     }
 
-    /// Files in the media and staging directories (to prove nothing was left behind).
-    pub fn stored_files(&self) -> Vec<PathBuf> {
+    /// Stored media objects (on whichever storage) and files in the staging directory (to
+    /// prove nothing was left behind); objects as `videos/<hash_id>/<name>`.
+    pub async fn stored_files(&self) -> Vec<PathBuf> {
         fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
             for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
                 let path = entry.path();
@@ -245,8 +342,15 @@ impl TestApp {
                 }
             }
         }
-        let mut files = Vec::new();
-        walk(&self.data_dir.path().join("media"), &mut files);
+        let mut files: Vec<PathBuf> = self
+            .state
+            .media
+            .keys()
+            .await
+            .expect("listing stored objects")
+            .into_iter()
+            .map(PathBuf::from)
+            .collect();
         walk(&self.data_dir.path().join("staging"), &mut files);
         files
     }

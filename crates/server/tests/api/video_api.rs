@@ -153,7 +153,11 @@ async fn an_upload_goes_from_processing_to_draft_to_listed_to_watched_to_deleted
         my_videos(&app, token).await,
         json!({"unprocessed_videos": [], "videos": []})
     );
-    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+    assert!(
+        app.stored_files().await.is_empty(),
+        "{:?}",
+        app.stored_files().await
+    );
     assert_eq!(get(&app, &watch_path, Some(token)).await.status(), 404);
     assert_eq!(get_url(&app, &link, None).await.status(), 404);
     assert_eq!(delete(&app, &path, Some(token)).await.status(), 404);
@@ -336,7 +340,11 @@ async fn a_form_post_is_verified_before_any_byte_is_kept() {
         .unwrap();
     assert_eq!(response.status(), 400);
     assert_eq!(app.video_count().await, 0);
-    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+    assert!(
+        app.stored_files().await.is_empty(),
+        "{:?}",
+        app.stored_files().await
+    );
 
     // The real form works once; a replay is refused without touching the stored upload.
     assert_eq!(
@@ -379,7 +387,11 @@ async fn an_upload_over_the_size_limit_is_refused_and_recorded_as_failed() {
             Err(json!("Maximum file size exceeded")),
             "limit {limit}"
         );
-        assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+        assert!(
+            app.stored_files().await.is_empty(),
+            "{:?}",
+            app.stored_files().await
+        );
         // A failed upload is simply removed.
         let path = format!("/video/my/{hash_id}");
         assert_eq!(delete(&app, &path, Some(&user.token)).await.status(), 204);
@@ -398,7 +410,11 @@ async fn a_file_that_is_not_a_video_fails_as_corrupted_and_keeps_no_bytes() {
         my_video(&app, &user.token, &hash_id).await,
         Err(json!("Corrupted/Invalid file"))
     );
-    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+    assert!(
+        app.stored_files().await.is_empty(),
+        "{:?}",
+        app.stored_files().await
+    );
     let path = format!("/video/my/{hash_id}");
     let body = json!({"title": "t", "description": "d"});
     let put = put_json(&app, &path, Some(&user.token), &body);
@@ -416,7 +432,7 @@ async fn a_webm_without_ffmpeg_fails_as_an_unsupported_video_type() {
         my_video(&app, &user.token, &hash_id).await,
         Err(json!("Unsupported video type"))
     );
-    assert!(app.stored_files().is_empty());
+    assert!(app.stored_files().await.is_empty());
 }
 
 #[tokio::test]

@@ -128,7 +128,11 @@ async fn a_job_stuck_past_its_timeout_fails_with_an_internal_error_and_keeps_no_
         my_video(&app, &user.token, &hash_id).await,
         Err(json!("Internal error, please try again later"))
     );
-    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+    assert!(
+        app.stored_files().await.is_empty(),
+        "{:?}",
+        app.stored_files().await
+    );
     let path = format!("/video/my/{hash_id}");
     assert_eq!(delete(&app, &path, Some(&user.token)).await.status(), 204);
 }

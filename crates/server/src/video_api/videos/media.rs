@@ -1,7 +1,8 @@
 //! The media links the Video API hands out: `GET /media/{hash_id}/original` (a signed watch
 //! link) and `GET /media/{hash_id}/thumbnail.jpg` (plain for listed public videos, signed for
 //! drafts and private ones). Both stream with ranges and ETags. A link that does not verify is
-//! 403, whatever the video; a video that is gone or not processed is 404.
+//! 403, whatever the video; a video that is gone or not processed is 404. On S3 both answer,
+//! after those checks, a 307 to a presigned GET expiring no later than the link itself.
 
 use std::collections::HashMap;
 
@@ -18,7 +19,7 @@ use store::media_store::MediaObject;
 use store::videos;
 
 use crate::http::headers::inline_disposition;
-use crate::http::streaming;
+use crate::http::playback;
 use crate::state::AppState;
 use crate::video_api::error::VideoApiError;
 use crate::video_api::links::{self, Audience};
@@ -48,12 +49,13 @@ pub(crate) async fn original(
     let audience = check_signature(&state, &uri, &query)?;
     let video = ready_video(&state, &hash_id).await?;
     still_shown_to(&video, audience)?;
-    let mut response = streaming::serve(
+    let mut response = playback::serve(
         &state.media,
         &video.hash_id,
         MediaObject::Original,
         &video.content_type,
         &headers,
+        link_remaining(&state, &query),
     )
     .await?;
     response.headers_mut().insert(
@@ -90,12 +92,18 @@ pub(crate) async fn thumbnail(
         return Err(VideoApiError::NotFound);
     }
     still_shown_to(&video, audience)?;
-    let mut response = streaming::serve(
+    let ttl = if signed {
+        link_remaining(&state, &query)
+    } else {
+        state.settings.watch_link_ttl
+    };
+    let mut response = playback::serve(
         &state.media,
         &video.hash_id,
         MediaObject::SmallThumbnail,
         "image/jpeg",
         &headers,
+        ttl,
     )
     .await?;
     response.headers_mut().insert(
@@ -120,6 +128,15 @@ fn check_signature(
         state.clock.now(),
     )
     .map_err(|e| VideoApiError::Forbidden(e.to_string()))
+}
+
+/// What is left of a verified link's life (its `exp`, unix seconds).
+fn link_remaining(state: &AppState, query: &HashMap<String, String>) -> std::time::Duration {
+    let expires_at = query
+        .get("exp")
+        .and_then(|exp| exp.parse::<i64>().ok())
+        .unwrap_or(0);
+    playback::remaining(expires_at, state.clock.now().as_seconds())
 }
 
 /// A link given to anyone shows the video only while it is still public and listed: made
