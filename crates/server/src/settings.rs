@@ -607,7 +607,12 @@ impl Settings {
             }
         }
         let raw: RawSettings = figment
-            .merge(Env::prefixed("REELSHARE_").ignore(&["config", "sample_media"]))
+            // `REELSHARE_TEST_*` configure the test suite, not a server.
+            .merge(
+                Env::prefixed("REELSHARE_")
+                    .ignore(&["config", "sample_media"])
+                    .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_")),
+            )
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(Box::new)?;
@@ -911,6 +916,7 @@ mod tests {
     fn s3_storage_comes_from_the_environment_or_aws_variables_and_hides_its_secret() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("REELSHARE_STORAGE", "s3");
+            jail.set_env("REELSHARE_TEST_CONFIG", "postgres-s3");
             jail.set_env("REELSHARE_S3_ENDPOINT", "http://127.0.0.1:9000/");
             jail.set_env("REELSHARE_S3_BUCKET", "media");
             jail.set_env("REELSHARE_S3_PATH_STYLE", "true");

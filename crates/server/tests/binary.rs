@@ -84,3 +84,47 @@ fn a_bad_setting_is_reported_and_the_server_does_not_start() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("bind"));
 }
+
+/// `reelshare gc` through the real binary on local storage: it prints an object with no video
+/// row and leaves it; `--apply` removes it.
+#[test]
+fn gc_prints_orphaned_objects_and_removes_them_only_with_apply() {
+    let data = tempfile::tempdir().unwrap();
+    let migrated = common::reelshare()
+        .args(["migrate", "--data-dir"])
+        .arg(data.path())
+        .status()
+        .unwrap();
+    assert!(migrated.success());
+    let hash_id = server::upload::publishing::new_hash_id();
+    let dir = data.path().join("media/videos").join(hash_id.as_str());
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("original"), b"bytes nobody owns").unwrap();
+    let gc = |apply: bool| {
+        let mut command = common::reelshare();
+        command
+            .args(["gc", "--data-dir"])
+            .arg(data.path())
+            .env("REELSHARE_ORPHAN_GRACE_SECONDS", "0")
+            .stdout(std::process::Stdio::piped());
+        if apply {
+            command.arg("--apply");
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let report = gc(false);
+    let line = format!("object with no video row: videos/{hash_id}/original");
+    assert!(report.contains(&line), "{report}");
+    assert!(report.contains("nothing removed"), "{report}");
+    assert!(dir.join("original").exists());
+    let applied = gc(true);
+    assert!(applied.contains(&line), "{applied}");
+    assert!(!dir.join("original").exists());
+    let clean = gc(false);
+    assert!(
+        clean.contains("0 orphaned video(s) in storage, 0 ready video(s) missing their original"),
+        "{clean}"
+    );
+}

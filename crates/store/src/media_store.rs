@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 use tokio_util::io::ReaderStream;
 
 use crate::StoreError;
-use crate::s3::{Presigner, S3Settings};
+use crate::s3::{Presigner, ResponseHeaders, S3Settings};
 use crate::staging::StagedFile;
 
 /// The objects a video has.
@@ -136,11 +136,12 @@ impl MediaStore {
         hash_id: &HashId,
         object: MediaObject,
         expires_in: std::time::Duration,
+        headers: &ResponseHeaders<'_>,
     ) -> Result<Option<String>, StoreError> {
         match &self.presigner {
             Some(presigner) => Ok(Some(
                 presigner
-                    .get(&object_key(hash_id, object), expires_in)
+                    .get(&object_key(hash_id, object), expires_in, headers)
                     .await?,
             )),
             None => Ok(None),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
-use object_store::signer::{Method, Signer};
+use object_store::signer::{Method, SignedUrlOptions, Signer};
 
 use crate::StoreError;
 
@@ -94,12 +94,33 @@ impl Presigner {
         Self { s3 }
     }
 
-    /// A GET link for `key` valid for `expires_in` (at least a second, at most [`MAX_PRESIGN`]).
-    pub async fn get(&self, key: &ObjectPath, expires_in: Duration) -> Result<String, StoreError> {
+    /// A GET link for `key` valid for `expires_in` (at least a second, at most [`MAX_PRESIGN`]),
+    /// the bucket told (signed `response-content-type` / `response-content-disposition`) which
+    /// `Content-Type` and `Content-Disposition` to answer with.
+    pub async fn get(
+        &self,
+        key: &ObjectPath,
+        expires_in: Duration,
+        headers: &ResponseHeaders<'_>,
+    ) -> Result<String, StoreError> {
         let expires_in = expires_in.clamp(Duration::from_secs(1), MAX_PRESIGN);
-        let url = self.s3.signed_url(Method::GET, key, expires_in).await?;
+        let options = SignedUrlOptions::new().with_query([
+            ("response-content-type", headers.content_type),
+            ("response-content-disposition", headers.content_disposition),
+        ]);
+        let url = self
+            .s3
+            .signed_url_opts(Method::GET, key, expires_in, &options)
+            .await?;
         Ok(url.to_string())
     }
+}
+
+/// The headers a presigned GET's answer must carry.
+#[derive(Debug, Clone, Copy)]
+pub struct ResponseHeaders<'a> {
+    pub content_type: &'a str,
+    pub content_disposition: &'a str,
 }
 
 #[cfg(test)]

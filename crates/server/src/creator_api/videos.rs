@@ -77,20 +77,16 @@ async fn get_video(
     headers: HeaderMap,
 ) -> Result<Response, CreatorApiError> {
     let video = visible_video(&state, params.video_id()?, viewer(&state, &headers).await?).await?;
-    let mut response = playback::serve(
+    Ok(playback::serve(
         &state.media,
         &video.hash_id,
         MediaObject::Original,
         &video.content_type,
+        inline_disposition(video.file_name.as_str(), "video"),
         &headers,
         state.settings.watch_link_ttl,
     )
-    .await?;
-    response.headers_mut().insert(
-        CONTENT_DISPOSITION,
-        inline_disposition(video.file_name.as_str(), "video"),
-    );
-    Ok(response)
+    .await?)
 }
 
 async fn get_video_thumbnail(
@@ -99,19 +95,23 @@ async fn get_video_thumbnail(
     headers: HeaderMap,
 ) -> Result<Response, CreatorApiError> {
     let video = visible_video(&state, params.video_id()?, viewer(&state, &headers).await?).await?;
+    let name = format!("video-{}.jpg", video.id);
     if state.media.presigns() {
-        let ttl = state.settings.watch_link_ttl;
-        let object = MediaObject::LargeThumbnail;
-        let jpeg = "image/jpeg";
-        return Ok(
-            playback::serve(&state.media, &video.hash_id, object, jpeg, &headers, ttl).await?,
-        );
+        return Ok(playback::serve(
+            &state.media,
+            &video.hash_id,
+            MediaObject::LargeThumbnail,
+            "image/jpeg",
+            inline_disposition(&name, "thumbnail.jpg"),
+            &headers,
+            state.settings.watch_link_ttl,
+        )
+        .await?);
     }
     let jpeg = state
         .media
         .get_bytes(&video.hash_id, MediaObject::LargeThumbnail)
         .await?;
-    let name = format!("video-{}.jpg", video.id);
     Ok((
         [
             (CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),

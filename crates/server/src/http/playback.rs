@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use axum::http::header::{CACHE_CONTROL, LOCATION};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::ids::HashId;
@@ -14,22 +14,32 @@ use store::{MediaStore, StoreError};
 
 use crate::http::streaming;
 
-/// Streams `object`, or redirects to a presigned GET of it valid for `ttl` (never longer).
+/// Streams `object` with `content_type` and `disposition`, or redirects to a presigned GET of
+/// it valid for `ttl` (never longer) that makes the bucket answer with the same two headers.
 pub async fn serve(
     media: &MediaStore,
     hash_id: &HashId,
     object: MediaObject,
     content_type: &str,
+    disposition: HeaderValue,
     request: &HeaderMap,
     ttl: Duration,
 ) -> Result<Response, StoreError> {
     if !media.presigns() {
-        return streaming::serve(media, hash_id, object, content_type, request).await;
+        let mut response = streaming::serve(media, hash_id, object, content_type, request).await?;
+        response
+            .headers_mut()
+            .insert(CONTENT_DISPOSITION, disposition);
+        return Ok(response);
     }
     // A missing object answers 404 here, as on local disk, not the bucket's error.
     media.info(hash_id, object).await?;
+    let headers = store::s3::ResponseHeaders {
+        content_type,
+        content_disposition: disposition.to_str().unwrap_or("inline"),
+    };
     let url = media
-        .presigned_get(hash_id, object, ttl)
+        .presigned_get(hash_id, object, ttl, &headers)
         .await?
         .ok_or(StoreError::NotFound)?;
     let location = HeaderValue::from_str(&url)

@@ -437,3 +437,26 @@ impl TestApp {
         token
     }
 }
+
+/// Whether `response` was answered by the bucket, through a redirect to a presigned GET.
+pub fn came_from_bucket(response: &reqwest::Response) -> bool {
+    response
+        .url()
+        .query_pairs()
+        .any(|(key, _)| key == "X-Amz-Signature")
+}
+
+/// A media header as the viewer gets it: reelshare's own on local storage; on S3, the value
+/// reelshare signed into the presigned link (`response-content-type`,
+/// `response-content-disposition`), which S3 answers with. (s3s-fs, the CI server, ignores
+/// those parameters, so its own headers would prove nothing.)
+pub fn media_header(response: &reqwest::Response, name: &str) -> String {
+    if came_from_bucket(response) {
+        let parameter = format!("response-{name}");
+        if let Some((_, value)) = response.url().query_pairs().find(|(k, _)| *k == parameter) {
+            return value.into_owned();
+        }
+        panic!("the presigned link {} sets no {name}", response.url());
+    }
+    response.headers()[name].to_str().unwrap().to_owned()
+}

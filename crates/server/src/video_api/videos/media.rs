@@ -8,7 +8,6 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::header::CONTENT_DISPOSITION;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::get;
@@ -49,20 +48,16 @@ pub(crate) async fn original(
     let audience = check_signature(&state, &uri, &query)?;
     let video = ready_video(&state, &hash_id).await?;
     still_shown_to(&video, audience)?;
-    let mut response = playback::serve(
+    Ok(playback::serve(
         &state.media,
         &video.hash_id,
         MediaObject::Original,
         &video.content_type,
+        inline_disposition(video.file_name.as_str(), "video"),
         &headers,
         link_remaining(&state, &query),
     )
-    .await?;
-    response.headers_mut().insert(
-        CONTENT_DISPOSITION,
-        inline_disposition(video.file_name.as_str(), "video"),
-    );
-    Ok(response)
+    .await?)
 }
 
 /// Video Thumbnail
@@ -97,20 +92,16 @@ pub(crate) async fn thumbnail(
     } else {
         state.settings.watch_link_ttl
     };
-    let mut response = playback::serve(
+    Ok(playback::serve(
         &state.media,
         &video.hash_id,
         MediaObject::SmallThumbnail,
         "image/jpeg",
+        inline_disposition(&format!("{}.jpg", video.hash_id), "thumbnail.jpg"),
         &headers,
         ttl,
     )
-    .await?;
-    response.headers_mut().insert(
-        CONTENT_DISPOSITION,
-        inline_disposition(&format!("{}.jpg", video.hash_id), "thumbnail.jpg"),
-    );
-    Ok(response)
+    .await?)
 }
 
 fn check_signature(
