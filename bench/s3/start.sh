@@ -4,9 +4,11 @@
 # the tests and `reelshare` read, as `export` lines:
 #
 #   eval "$(bench/s3/start.sh)"          # … then, when done:  kill "$REELSHARE_TEST_S3_PID"
+#   eval "$(bench/s3/start.sh --server-env)"
 #
 # REELSHARE_TEST_S3_* configure the test suite (helpers.rs makes a fresh bucket per test);
-# the REELSHARE_S3_* twins point a `reelshare serve` at the same server (bucket `reelshare`).
+# with --server-env, REELSHARE_STORAGE=s3 and the REELSHARE_S3_* twins also point a
+# `reelshare serve` at the same server (bucket `reelshare`).
 set -euo pipefail
 
 # s3s-fs 0.14 is the last release that builds on Rust 1.95 (0.17 needs 1.96).
@@ -36,6 +38,10 @@ export REELSHARE_TEST_S3_ENDPOINT=http://127.0.0.1:$port
 export REELSHARE_TEST_S3_ACCESS_KEY_ID=$key
 export REELSHARE_TEST_S3_SECRET_ACCESS_KEY=$secret
 export REELSHARE_TEST_S3_REGION=us-east-1
+ENV
+[ "${1:-}" = "--server-env" ] || exit 0
+cat <<ENV
+export REELSHARE_STORAGE=s3
 export REELSHARE_S3_ENDPOINT=http://127.0.0.1:$port
 export REELSHARE_S3_BUCKET=reelshare
 export REELSHARE_S3_REGION=us-east-1

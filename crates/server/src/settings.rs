@@ -915,6 +915,7 @@ mod tests {
     #[allow(clippy::result_large_err)]
     fn s3_storage_comes_from_the_environment_or_aws_variables_and_hides_its_secret() {
         figment::Jail::expect_with(|jail| {
+            jail.clear_env();
             jail.set_env("REELSHARE_STORAGE", "s3");
             jail.set_env("REELSHARE_TEST_CONFIG", "postgres-s3");
             jail.set_env("REELSHARE_S3_ENDPOINT", "http://127.0.0.1:9000/");
