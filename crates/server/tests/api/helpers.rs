@@ -199,6 +199,10 @@ pub async fn spawn_app_with_objects(
     let data_dir = tempfile::tempdir().expect("temporary directory");
     let mut settings = Settings::for_data_dir(data_dir.path());
     settings.media.ffmpeg = media::FfmpegMode::Disabled;
+    // The database follows `REELSHARE_TEST_CONFIG`; the media store is `objects`.
+    if TestConfig::from_env().postgres {
+        settings.database_url = fresh_postgres_schema().await;
+    }
     configure(&mut settings);
     std::fs::create_dir_all(settings.media_dir()).expect("media directory");
     let objects = objects(&settings.media_dir());
