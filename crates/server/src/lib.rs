@@ -10,6 +10,8 @@
 //!   - [`creator_api`]: the Creator API (`{"error"}` shape).
 //!   - [`video_api`]: the Video API with its accounts and engagement endpoints (FastAPI's
 //!     `{"detail"}` shape).
+//! - [`web`]: the web app under `/app/`: server-rendered pages, embedded scripts, sign-in by
+//!   cookie.
 //! - [`http`]: what the surfaces share on the wire: the router, auth, signed links, byte
 //!   streaming, time formats, the OpenAPI document.
 //! - [`upload`]: an upload's way in: streaming to staging, publishing, the processing
@@ -31,5 +33,6 @@ pub mod state;
 pub mod token_cli;
 pub mod upload;
 mod video_api;
+mod web;
 
 pub use startup::{build_state, run, run_workers};

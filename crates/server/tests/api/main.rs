@@ -28,3 +28,5 @@ mod video_api_jobs;
 mod video_api_paging;
 mod video_api_support;
 mod video_api_visibility;
+mod web_browser;
+mod web_sessions;

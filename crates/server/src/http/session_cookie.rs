@@ -1,0 +1,162 @@
+//! The web app's session cookie and its CSRF token, shared by every surface. A browser session
+//! is an ordinary token from the token table (the one `POST /auth/login` hands out), kept in
+//! an `HttpOnly`, `SameSite=Lax` cookie so page scripts never see it; [`auth`](super::auth)
+//! accepts it wherever it accepts a bearer token.
+//!
+//! A cookie is sent by the browser whoever made the page, so a request with an unsafe method
+//! (anything but GET, HEAD, OPTIONS, TRACE) is authenticated by the cookie only when it also
+//! proves it came from one of our pages: an `X-CSRF-Token` header equal to the session's CSRF
+//! token, an HMAC of the session token's hash under the server key (so it is tied to that one
+//! session and dies with it). [`csrf_gate`] removes the cookie from an unsafe request that
+//! does not carry it, so the API answers as it would for an anonymous caller (401 where a
+//! caller is needed). The web app's own form posts under `/app/` carry the token as the
+//! `csrf_token` form field instead, which the gate cannot read (it does not buffer bodies);
+//! the web handlers check it themselves (`web::session`).
+
+use axum::extract::{Request, State};
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::auth::token_hash;
+use super::signing::Signer;
+use crate::state::AppState;
+
+/// The cookie's name.
+pub const SESSION_COOKIE: &str = "reelshare_session";
+/// The header page scripts send the CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The form field web forms send it in.
+pub const CSRF_FIELD: &str = "csrf_token";
+/// Tokens are 43 characters; anything far longer is not one.
+const MAX_TOKEN_LEN: usize = 256;
+/// Paths whose unsafe requests are the web app's form posts, checked by their handlers.
+const WEB_FORM_PREFIX: &str = "/app/";
+
+/// The session token in the request's cookies, if there is one of a plausible length.
+pub fn session_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty() && value.len() <= MAX_TOKEN_LEN)
+}
+
+/// The CSRF token of the session whose token is `session_token`.
+pub fn csrf_token(signer: &Signer, session_token: &str) -> String {
+    signer.sign(&["csrf", &token_hash(session_token)])
+}
+
+/// Whether `given` is the CSRF token of `session_token` (constant-time).
+pub fn csrf_matches(signer: &Signer, session_token: &str, given: &str) -> bool {
+    given.len() <= MAX_TOKEN_LEN && signer.verify(&["csrf", &token_hash(session_token)], given)
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// Whether an unsafe request's cookie may authenticate it: it carries the matching header.
+fn header_proves_origin(signer: &Signer, headers: &HeaderMap, token: &str) -> bool {
+    headers
+        .get(CSRF_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|given| csrf_matches(signer, token, given))
+}
+
+/// Middleware: an unsafe request with a session cookie but without the matching CSRF header
+/// loses the cookie (see the module documentation). Requests with a bearer token, safe
+/// methods and the web app's form posts pass unchanged.
+pub async fn csrf_gate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let headers = request.headers();
+    let strip = !is_safe(request.method())
+        && !headers.contains_key(AUTHORIZATION)
+        && !request.uri().path().starts_with(WEB_FORM_PREFIX)
+        && session_token(headers)
+            .is_some_and(|token| !header_proves_origin(&state.signer, headers, token));
+    if strip {
+        strip_session_cookie(request.headers_mut());
+    }
+    next.run(request).await
+}
+
+/// Removes the session cookie from every `Cookie` header, keeping the others.
+fn strip_session_cookie(headers: &mut HeaderMap) {
+    let kept: Vec<String> = headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .map(str::trim)
+        .filter(|pair| {
+            !pair.is_empty()
+                && pair
+                    .split_once('=')
+                    .is_none_or(|(name, _)| name != SESSION_COOKIE)
+        })
+        .map(str::to_owned)
+        .collect();
+    headers.remove(COOKIE);
+    if !kept.is_empty()
+        && let Ok(value) = HeaderValue::from_str(&kept.join("; "))
+    {
+        headers.insert(COOKIE, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_cookie(cookie: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_str(cookie).unwrap());
+        headers
+    }
+
+    #[test]
+    fn the_session_token_is_found_among_other_cookies() {
+        let headers = with_cookie("theme=dark; reelshare_session=abc123; other=1");
+        assert_eq!(session_token(&headers), Some("abc123"));
+        assert_eq!(session_token(&with_cookie("theme=dark")), None);
+        assert_eq!(session_token(&with_cookie("reelshare_session=")), None);
+        let long = format!("reelshare_session={}", "x".repeat(300));
+        assert_eq!(session_token(&with_cookie(&long)), None);
+    }
+
+    #[test]
+    fn csrf_tokens_belong_to_one_session_and_one_key() {
+        let signer = Signer::new(vec![7; 32]);
+        let token = csrf_token(&signer, "session-a");
+        assert!(csrf_matches(&signer, "session-a", &token));
+        assert!(!csrf_matches(&signer, "session-b", &token));
+        assert!(!csrf_matches(
+            &Signer::new(vec![8; 32]),
+            "session-a",
+            &token
+        ));
+        assert!(!csrf_matches(&signer, "session-a", ""));
+    }
+
+    #[test]
+    fn stripping_keeps_every_other_cookie() {
+        let mut headers = with_cookie("a=1; reelshare_session=abc; b=2");
+        strip_session_cookie(&mut headers);
+        assert_eq!(headers[COOKIE], "a=1; b=2");
+        let mut only = with_cookie("reelshare_session=abc");
+        strip_session_cookie(&mut only);
+        assert!(!only.contains_key(COOKIE));
+    }
+}

@@ -1,0 +1,312 @@
+//! The web app in a real browser: headless Chromium (Debian's `chromium`) driven through
+//! `chromedriver` (started here on a free port) with `fantoccini`, against the real server.
+//! Each test saves a screenshot of every page it visits under `target/screenshots/`.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::helpers::{CLIP, spawn_app};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver and one browser session; the driver dies with it.
+struct Browser {
+    client: Client,
+    driver: Child,
+    shots: PathBuf,
+    test: &'static str,
+    taken: u32,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Browser {
+    /// A phone-sized (412×915) headless Chromium.
+    async fn start(test: &'static str) -> Self {
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting chromedriver");
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({ "args": [
+                "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=412,915", "--autoplay-policy=no-user-gesture-required",
+                "--mute-audio",
+            ]}),
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("chromedriver did not start: {e}"),
+            }
+        };
+        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        Self {
+            client,
+            driver,
+            shots,
+            test,
+            taken: 0,
+        }
+    }
+
+    async fn goto(&mut self, url: &str, name: &str) {
+        self.client.goto(url).await.unwrap();
+        self.screenshot(name).await;
+    }
+
+    async fn screenshot(&mut self, name: &str) {
+        self.taken += 1;
+        let png = self.client.screenshot().await.unwrap();
+        let path = self
+            .shots
+            .join(format!("{}-{:02}-{name}.png", self.test, self.taken));
+        std::fs::write(path, png).unwrap();
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.client.execute(script, vec![]).await.unwrap()
+    }
+
+    /// Waits (up to `seconds`) until `script` returns true.
+    async fn wait_for(&self, what: &str, seconds: u64, script: &str) {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            if self.js(script).await == Value::Bool(true) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn sign_up(&mut self, base: &str, username: &str, display_name: &str) {
+        self.goto(&format!("{base}/app/signup"), "signup").await;
+        self.fill("#username", username).await;
+        self.fill("#display_name", display_name).await;
+        self.fill("#password", "correct horse battery").await;
+        self.click("#signup-form button[type=submit]").await;
+        self.wait_for(
+            "the studio",
+            10,
+            "return location.pathname === '/app/studio'",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn a_creator_uploads_and_publishes_and_a_viewer_watches_likes_and_comments_in_the_browser() {
+    let app = spawn_app().await;
+    let base = app.address.clone();
+    let mut browser = Browser::start("creator_and_viewer").await;
+
+    // The creator signs up and uploads the clip through the studio page.
+    browser.sign_up(&base, "maker", "Maker Person").await;
+    browser.screenshot("studio-empty").await;
+    let clip = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(CLIP);
+    browser.fill("#upload-title", "Browser clip").await;
+    browser
+        .client
+        .find(Locator::Css("#file"))
+        .await
+        .unwrap()
+        .send_keys(clip.canonicalize().unwrap().to_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "the progress bar at 100 %",
+            30,
+            "return document.getElementById('progress-bar').value === 100 \
+             && document.getElementById('progress-text').textContent === '100 %'",
+        )
+        .await;
+    browser.screenshot("uploaded").await;
+    browser
+        .wait_for(
+            "the video to be ready",
+            90,
+            "return !!document.querySelector('#my-videos li[data-state=draft]')",
+        )
+        .await;
+    browser.screenshot("ready-draft").await;
+
+    // Publish it.
+    browser
+        .click("#my-videos li[data-state=draft] .edit-button")
+        .await;
+    browser
+        .click("#my-videos li[data-state=draft] .publish")
+        .await;
+    browser
+        .wait_for(
+            "the video to be listed",
+            10,
+            "return !!document.querySelector('#my-videos li[data-state=ready]')",
+        )
+        .await;
+    browser.screenshot("studio").await;
+    let title = browser
+        .js("return document.querySelector('#my-videos li .title').textContent")
+        .await;
+    assert_eq!(title, "Browser clip");
+    browser.click("header form button[type=submit]").await;
+    browser
+        .wait_for(
+            "signed out",
+            10,
+            "return !!document.querySelector('a[href=\"/app/signin\"]')",
+        )
+        .await;
+
+    // Another user finds it in the feed and sees it play.
+    browser.sign_up(&base, "watcher", "Watcher Person").await;
+    browser.goto(&format!("{base}/app/"), "feed-loading").await;
+    browser
+        .wait_for("the video in the feed", 20,
+            "const v = document.querySelector('article.slide video'); return !!v && v.currentTime > 0.5")
+        .await;
+    let first = browser
+        .js("return document.querySelector('article.slide video').currentTime")
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let later = browser
+        .js("return document.querySelector('article.slide video').currentTime")
+        .await;
+    assert!(
+        later.as_f64().unwrap() > first.as_f64().unwrap(),
+        "{first} then {later}: not playing"
+    );
+    let shown = browser
+        .js("return document.querySelector('article.slide .title').textContent")
+        .await;
+    assert_eq!(shown, "Browser clip");
+    browser
+        .wait_for("the creator's name", 10,
+            "return document.querySelector('article.slide .creator').textContent === '@Maker Person'")
+        .await;
+    browser.screenshot("feed").await;
+
+    // Like it; the count changes.
+    let likes = "document.querySelector('article.slide .like .count').textContent";
+    browser
+        .wait_for("counts", 10, &format!("return {likes} === '0'"))
+        .await;
+    browser.click("article.slide .like").await;
+    browser
+        .wait_for("one like", 10, &format!("return {likes} === '1'"))
+        .await;
+
+    // Comment on it; the count changes.
+    let comments = "document.querySelector('article.slide .comment .count').textContent";
+    browser.click("article.slide .comment").await;
+    browser.fill("#comment-text", "Lovely clip!").await;
+    browser.click("#comment-form button[type=submit]").await;
+    browser
+        .wait_for(
+            "the comment in the list",
+            10,
+            "return document.getElementById('comment-list').textContent.includes('Lovely clip!')",
+        )
+        .await;
+    browser.screenshot("comment").await;
+    browser
+        .wait_for("one comment", 10, &format!("return {comments} === '1'"))
+        .await;
+
+    // The watch is reported when the viewer leaves; it counts as a view for the creator.
+    browser
+        .js("document.getElementById('comments').close(); return true")
+        .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    browser
+        .goto(&format!("{base}/app/signin"), "left-feed")
+        .await;
+    let hash_id = {
+        let my: Value = app
+            .creator_request(app.client.get(app.url("/video/explore/")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        my["videos"][0]["hash_id"].as_str().unwrap().to_owned()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let social: Value = app
+            .get(&format!("/app/api/videos/{hash_id}/social"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if social["views"].as_i64() == Some(1) {
+            assert_eq!(social["likes"], 1);
+            assert_eq!(social["comments"], 1);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no qualified view recorded: {social}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
