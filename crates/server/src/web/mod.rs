@@ -13,11 +13,15 @@
 //! - [`feed`]: the vertical feed.
 //! - [`studio`]: upload and the creator's own videos.
 //! - [`video_page`]: one video: player, description, comments, share link.
+//! - [`analytics`]: a video's metrics, score, projected share and daily charts; earnings.
+//! - [`charts`]: SVG bar charts and meters drawn on the server.
 //! - [`profile`]: a creator's profile: followers, follow button, listed videos.
 //! - [`social`]: the small JSON the feed needs beyond the Video API (counts, creator name).
 
 mod accounts;
+mod analytics;
 mod assets;
+mod charts;
 mod error;
 mod feed;
 mod layout;
@@ -42,5 +46,6 @@ pub fn router() -> Router<AppState> {
         .merge(social::router())
         .merge(video_page::router())
         .merge(profile::router())
+        .merge(analytics::router())
         .merge(assets::router())
 }

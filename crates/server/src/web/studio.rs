@@ -39,6 +39,7 @@ async fn studio(MaybeViewer(viewer): MaybeViewer) -> Response {
         }
         section class="card" {
             h2 { "My videos" }
+            p { a href="/app/studio/earnings" { "Earnings" } " · " a href={ "/app/u/" (viewer.account.public_id.to_string()) } { "My profile" } }
             p id="my-empty" hidden { "Nothing uploaded yet." }
             ul id="my-videos" class="my-videos" {}
         }

@@ -133,6 +133,35 @@ impl Browser {
             .unwrap();
     }
 
+    async fn sign_in(&mut self, base: &str, username: &str) {
+        self.goto(&format!("{base}/app/signin"), "signin").await;
+        self.fill("#username", username).await;
+        self.fill("#password", "correct horse battery").await;
+        self.click("#signin-form button[type=submit]").await;
+        self.wait_for("the feed", 10, "return location.pathname === '/app/'")
+            .await;
+    }
+
+    async fn sign_out(&mut self) {
+        self.click("header form button[type=submit]").await;
+        self.wait_for(
+            "signed out",
+            10,
+            "return !!document.querySelector('a[href=\"/app/signin\"]')",
+        )
+        .await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     async fn sign_up(&mut self, base: &str, username: &str, display_name: &str) {
         self.goto(&format!("{base}/app/signup"), "signup").await;
         self.fill("#username", username).await;
@@ -207,14 +236,21 @@ async fn a_creator_uploads_and_publishes_and_a_viewer_watches_likes_and_comments
         .js("return document.querySelector('#my-videos li .title').textContent")
         .await;
     assert_eq!(title, "Browser clip");
-    browser.click("header form button[type=submit]").await;
+    let hash_id = browser
+        .js("return document.querySelector('#my-videos li[data-state=ready]').dataset.hashId")
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Its analytics before anyone watched.
     browser
-        .wait_for(
-            "signed out",
-            10,
-            "return !!document.querySelector('a[href=\"/app/signin\"]')",
+        .goto(
+            &format!("{base}/app/studio/v/{hash_id}"),
+            "analytics-before",
         )
         .await;
+    assert_eq!(browser.text("#qualified-views").await, "0");
+    browser.sign_out().await;
 
     // Another user finds it in the feed and sees it play.
     browser.sign_up(&base, "watcher", "Watcher Person").await;
@@ -276,37 +312,75 @@ async fn a_creator_uploads_and_publishes_and_a_viewer_watches_likes_and_comments
         .js("document.getElementById('comments').close(); return true")
         .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // The video's page: the comment is there; then the creator's profile, followed.
     browser
-        .goto(&format!("{base}/app/signin"), "left-feed")
+        .goto(&format!("{base}/app/v/{hash_id}"), "video-page")
         .await;
-    let hash_id = {
-        let my: Value = app
-            .creator_request(app.client.get(app.url("/video/explore/")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        my["videos"][0]["hash_id"].as_str().unwrap().to_owned()
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
+    browser
+        .wait_for(
+            "the comment on the video page",
+            10,
+            "return document.getElementById('comment-list').textContent.includes('Lovely clip!')",
+        )
+        .await;
+    assert_eq!(browser.text("#likes").await, "1");
+    browser.click("#creator").await;
+    browser
+        .wait_for(
+            "the profile",
+            10,
+            "return !!document.getElementById('follow')",
+        )
+        .await;
+    browser.click("#follow").await;
+    browser
+        .wait_for(
+            "one follower",
+            10,
+            "return document.getElementById('followers').textContent === '1'",
+        )
+        .await;
+    browser
+        .wait_for(
+            "the creator's video listed",
+            10,
+            "return document.getElementById('user-videos').textContent.includes('Browser clip')",
+        )
+        .await;
+    browser.screenshot("profile").await;
+    browser.sign_out().await;
+
+    // The creator's analytics changed: one qualified view, engagement above zero.
+    browser.sign_in(&base, "maker").await;
+    let analytics = format!("{base}/app/studio/v/{hash_id}");
+    let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let social: Value = app
-            .get(&format!("/app/api/videos/{hash_id}/social"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if social["views"].as_i64() == Some(1) {
-            assert_eq!(social["likes"], 1);
-            assert_eq!(social["comments"], 1);
+        browser.goto(&analytics, "analytics").await;
+        if browser.text("#qualified-views").await == "1" {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "no qualified view recorded: {social}"
+            "the view never reached the creator's analytics"
         );
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    let engagement = browser.text("[data-metric=E] .value").await;
+    assert_ne!(engagement, "0.00", "likes and comments count as engagement");
+    browser
+        .goto(&format!("{base}/app/studio/earnings"), "earnings")
+        .await;
+
+    // The same pages at desktop width.
+    browser.client.set_window_size(1280, 900).await.unwrap();
+    browser
+        .goto(&format!("{base}/app/studio"), "studio-desktop")
+        .await;
+    browser.goto(&format!("{base}/app/"), "feed-desktop").await;
+    browser
+        .wait_for("the video playing", 20,
+            "const v = document.querySelector('article.slide video'); return !!v && v.currentTime > 0.5")
+        .await;
+    browser.screenshot("feed-desktop-playing").await;
 }

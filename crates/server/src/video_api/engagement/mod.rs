@@ -18,7 +18,7 @@
 //! [`openapi`] collects them for `/openapi.json`.
 
 mod comments;
-mod earnings;
+pub(crate) mod earnings;
 mod follows;
 mod moderation;
 mod reactions;

@@ -35,6 +35,22 @@
     }
   }
 
+  // Icons as SVG paths (emoji fonts are not everywhere).
+  const ICONS = {
+    heart: "M12 21s-7.5-4.6-9.6-9.1C1 8.6 3 5 6.5 5c2 0 3.5 1.2 4.5 2.6C12 6.2 13.5 5 15.5 5 19 5 21 8.6 19.6 11.9 17.5 16.4 12 21 12 21z",
+    comment: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+    share: "M14 4l7 7-7 7v-4c-5 0-8.5 1.5-11 5 1-5 4-10 11-11V4z",
+  };
+  function icon(name) {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", ICONS[name]);
+    svg.append(path);
+    return svg;
+  }
+
   function count(n) { return n >= 1e6 ? (n / 1e6).toFixed(1) + "M" : n >= 1e3 ? (n / 1e3).toFixed(1) + "k" : String(n); }
 
   function addSlide(record) {
@@ -44,11 +60,11 @@
     const likes = el("span", { class: "count" }, "·");
     const comments = el("span", { class: "count" }, "·");
     const shares = el("span", { class: "count" }, "·");
-    const like = el("button", { class: "like", "aria-pressed": "false", "aria-label": "Like" }, "♥", likes);
-    const comment = el("button", { class: "comment", "aria-label": "Comments" }, "💬", comments);
-    const share = el("button", { class: "share", "aria-label": "Share" }, "↗", shares);
+    const like = el("button", { class: "like", "aria-pressed": "false", "aria-label": "Like" }, icon("heart"), likes);
+    const comment = el("button", { class: "comment", "aria-label": "Comments" }, icon("comment"), comments);
+    const share = el("button", { class: "share", "aria-label": "Share" }, icon("share"), shares);
     const creator = el("a", { class: "creator" }, "");
-    const unmute = el("button", { class: "unmute", type: "button" }, "🔇 Tap to unmute");
+    const unmute = el("button", { class: "unmute", type: "button" }, "Tap to unmute");
     const node = el("article", { class: "slide", "data-hash-id": record.hash_id },
       video, unmute,
       el("div", { class: "info" }, el("p", { class: "title" }, record.title), creator),

@@ -13,6 +13,7 @@
   const progress = $("progress"), status = $("upload-status"), list = $("my-videos");
   let busy = false;
   const watching = new Set(); // hash ids we wait on
+  const intended = new Map(); // hash id → the title and description typed for it
 
   const b64 = (text) => btoa(String.fromCharCode(...new TextEncoder().encode(text)));
   const keyOf = (file) => `reelshare.tus:${file.name}:${file.size}:${file.lastModified}`;
@@ -125,14 +126,15 @@
     status.textContent = `Uploading ${file.name}…`;
     try {
       let id;
+      const title = $("upload-title").value.trim(), description = $("upload-description").value.trim();
       try {
-        id = await tusUpload(file, $("upload-title").value.trim(), $("upload-description").value.trim());
+        id = await tusUpload(file, title, description);
       } catch (e) {
         if (e.status !== 404 && e.status !== 405) throw e;
         id = await formUpload(file);
       }
       status.textContent = "Uploaded. Processing…";
-      if (id) watching.add(id);
+      if (id) { watching.add(id); if (title || description) intended.set(id, { title, description }); }
       await refresh();
     } catch (e) {
       status.textContent = `Upload failed: ${e.message}`;
@@ -171,9 +173,12 @@
       const isDraft = !v.listing_time;
       buttons.append(el("button", { type: "button", class: "secondary edit-button",
         onclick: () => { editBox.hidden = !editBox.hidden; } }, isDraft ? "Publish…" : "Edit"));
-      const title = el("input", { value: v.title, maxlength: "150", "aria-label": "Title", class: "edit-title" });
+      // A draft's form starts from what was typed at upload (the signed-form path cannot
+      // carry it), else from the stored values.
+      const want = (isDraft && intended.get(v.hash_id)) || {};
+      const title = el("input", { value: want.title || v.title, maxlength: "150", "aria-label": "Title", class: "edit-title" });
       const description = el("textarea", { rows: "2", maxlength: "5000", "aria-label": "Description", class: "edit-description" });
-      description.value = v.description;
+      description.value = want.description || v.description;
       const priv = el("input", { type: "checkbox", class: "edit-private" });
       priv.checked = v.is_private;
       editBox.append(title, description, el("label", {}, priv, " Private"),
@@ -184,6 +189,7 @@
         buttons.append(el("button", { type: "button", class: "secondary privacy",
           onclick: () => change(v, { is_private: !v.is_private }) }, v.is_private ? "Make public" : "Make private"));
         buttons.append(el("a", { class: "button secondary", href: `/app/v/${v.hash_id}` }, "View"));
+        buttons.append(el("a", { class: "button secondary analytics", href: `/app/studio/v/${v.hash_id}` }, "Analytics"));
       }
     }
     buttons.append(el("button", { type: "button", class: "secondary delete", disabled: cls === "processing",
