@@ -16,6 +16,7 @@
 //!   streaming, time formats, the OpenAPI document.
 //! - [`upload`]: an upload's way in: streaming to staging, publishing, the processing
 //!   workers, orphan sweeps.
+//! - [`tus`]: resumable uploads (tus 1.0) at `/tus/`.
 //! - [`engagement`]: the watch-report writer and the engagement endpoints' video cache.
 //! - [`payout`]: scoring, the open period's projection, closing periods, `reelshare payout`.
 //! - [`demo`]: `reelshare demo`.
@@ -31,6 +32,7 @@ pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod token_cli;
+pub mod tus;
 pub mod upload;
 mod video_api;
 mod web;

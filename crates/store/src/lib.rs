@@ -15,6 +15,8 @@
 //! - [`jobs`]: the durable processing queue (claim with a lease, finish with the video).
 //! - [`media_store`]: where video and thumbnail bytes live, behind `object_store`.
 //! - [`staging`]: the local file an upload streams into before it is accepted.
+//! - [`resumable`]: a resumable (tus) upload's partial bytes, kept across requests.
+//! - [`tus_uploads`]: the rows of resumable uploads in progress.
 //! - [`error`]: [`StoreError`], classified at this boundary.
 
 pub mod accounts;
@@ -27,7 +29,9 @@ pub mod media_store;
 pub mod moderation;
 pub mod periods;
 pub mod rebuild;
+pub mod resumable;
 pub mod staging;
+pub mod tus_uploads;
 pub mod videos;
 pub mod watches;
 

@@ -36,6 +36,7 @@ pub fn app(state: AppState) -> Router {
         .merge(creator_api::router())
         .merge(openapi::router())
         .merge(web::router())
+        .merge(crate::tus::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback_service(video_api)
         // nosniff everywhere; CSP and frame protection on HTML pages (`http::headers`).
@@ -48,6 +49,11 @@ pub fn app(state: AppState) -> Router {
             crate::http::session_cookie::csrf_gate,
         ))
         .layer(cors::layer(&state.settings.cors_allowed_origins))
+        // Outside CORS, which answers every OPTIONS: tus discovery on the same answer.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::tus::discovery::answer_options,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)

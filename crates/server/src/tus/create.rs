@@ -1,0 +1,127 @@
+//! `POST /tus/`: creating an upload (the creation extension), optionally with its first bytes
+//! (creation-with-upload). The declared `Upload-Length` must be within `max_upload_bytes`
+//! (else 413 before anything is stored), the metadata must name the file, an account may have
+//! at most `tus_max_open_uploads` unfinished uploads (429), and creations are rate-limited like
+//! the other uploads. The row is written before the file, so a file without a row is always
+//! dead (the sweep removes it).
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::header::{CONTENT_LENGTH, LOCATION};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use domain::ids::UploadId;
+use rand::RngCore;
+use store::resumable;
+use store::tus_uploads::{self, TusUpload};
+
+use super::error::TusError;
+use super::protocol::{
+    self, Checksum, UPLOAD_DEFER_LENGTH, UPLOAD_EXPIRES, UPLOAD_LENGTH, UPLOAD_METADATA,
+    UploadMetadata,
+};
+use super::receive::{self, Incoming};
+use super::resource;
+use crate::http::auth;
+use crate::http::client_ip::ClientIp;
+use crate::http::limits::Action;
+use crate::state::AppState;
+use crate::video_api::links::Links;
+
+fn new_upload_id() -> UploadId {
+    let mut raw = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut raw);
+    UploadId::parse(&URL_SAFE_NO_PAD.encode(raw)).expect("16 base64url characters")
+}
+
+pub(super) async fn create(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, TusError> {
+    protocol::check_version(&headers)?;
+    let caller = auth::required_account(&state, &headers).await?;
+    state.rate_limits.check_ip(Action::Upload, ip)?;
+    state
+        .rate_limits
+        .check_account(Action::Upload, &caller.id.to_string())?;
+    if headers.contains_key(UPLOAD_DEFER_LENGTH) {
+        return Err(TusError::BadRequest(
+            "Upload-Defer-Length is not supported: send Upload-Length".into(),
+        ));
+    }
+    let length = protocol::number(&headers, &UPLOAD_LENGTH)?
+        .ok_or_else(|| TusError::BadRequest("Upload-Length is required".into()))?;
+    let limit = state.settings.max_upload_bytes;
+    if length > limit {
+        return Err(TusError::TooLarge(format!(
+            "Upload-Length is over the maximum size of {limit} bytes"
+        )));
+    }
+    let raw_metadata = match headers.get(UPLOAD_METADATA) {
+        Some(value) => value
+            .to_str()
+            .map_err(|_| TusError::BadRequest("Upload-Metadata must be ASCII".into()))?
+            .to_owned(),
+        None => String::new(),
+    };
+    let metadata = UploadMetadata::parse(&raw_metadata).map_err(TusError::BadRequest)?;
+    if let Some(file_type) = &metadata.file_type
+        && !state.settings.valid_file_types.contains(file_type)
+    {
+        return Err(TusError::UnsupportedMediaType(format!(
+            "filetype {file_type} is not one of {}",
+            state.settings.valid_file_types.join(", ")
+        )));
+    }
+    let with_bytes = protocol::carries_upload_bytes(&headers);
+    let checksum = if with_bytes {
+        Checksum::from_headers(&headers)?
+    } else {
+        None
+    };
+    let now = state.clock.now();
+    let open = tus_uploads::count_open(state.pool(), caller.id, now).await?;
+    if open >= state.settings.tus_max_open_uploads {
+        return Err(TusError::TooManyOpen(state.settings.tus_max_open_uploads));
+    }
+
+    let upload = TusUpload {
+        id: new_upload_id(),
+        owner: caller.id,
+        length,
+        offset: 0,
+        metadata: raw_metadata,
+        created_at: now,
+        expires_at: receive::expiry(&state),
+    };
+    tus_uploads::insert(state.pool(), &upload).await?;
+    resumable::create(&state.media.resumable_dir(), &upload.id).await?;
+    tracing::info!(upload_id = %upload.id, length, "resumable upload created");
+
+    let location = Links::for_request(&state, &headers).absolute(&format!("/tus/{}", upload.id));
+    let mut response = if with_bytes || length == 0 {
+        let (upload, mut file) = resource::lock(&state, &upload).await?;
+        let incoming = Incoming {
+            body,
+            declared: protocol::number(&headers, &CONTENT_LENGTH)?,
+            checksum,
+        };
+        let offset = receive::receive(&state, &upload, &mut file, incoming).await?;
+        resource::written(&state, &upload, file, offset).await?
+    } else {
+        let mut response = StatusCode::CREATED.into_response();
+        response
+            .headers_mut()
+            .insert(UPLOAD_EXPIRES, protocol::http_date(upload.expires_at));
+        response
+    };
+    *response.status_mut() = StatusCode::CREATED;
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    Ok(response)
+}
