@@ -12,6 +12,10 @@ use super::layout::page;
 use super::session::MaybeViewer;
 use crate::state::AppState;
 
+/// Bytes per tus `PATCH`: small enough that a dropped connection loses little, large enough
+/// that the request overhead does not matter.
+const CHUNK_BYTES: u64 = 4 * 1024 * 1024;
+
 pub fn router() -> Router<AppState> {
     Router::new().route("/app/studio", get(studio))
 }
@@ -21,7 +25,7 @@ async fn studio(MaybeViewer(viewer): MaybeViewer) -> Response {
         return Redirect::to("/app/signin").into_response();
     };
     let main = html! {
-        section class="card" id="upload" {
+        section class="card" id="upload" data-chunk-bytes=(CHUNK_BYTES) {
             h1 { "Upload a video" }
             label class="drop" id="drop" {
                 input type="file" id="file" accept="video/*";

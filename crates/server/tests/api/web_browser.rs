@@ -208,6 +208,10 @@ async fn a_creator_uploads_and_publishes_and_a_viewer_watches_likes_and_comments
         )
         .await;
     browser.screenshot("uploaded").await;
+    let via = browser
+        .js("return document.getElementById('progress').dataset.via")
+        .await;
+    assert_eq!(via, "tus", "the studio uploads through the tus endpoint");
     browser
         .wait_for(
             "the video to be ready",
@@ -383,4 +387,149 @@ async fn a_creator_uploads_and_publishes_and_a_viewer_watches_likes_and_comments
             "const v = document.querySelector('article.slide video'); return !!v && v.currentTime > 0.5")
         .await;
     browser.screenshot("feed-desktop-playing").await;
+}
+
+/// Cuts the page's second tus `PATCH` off just after it starts, and never sends the fourth
+/// (the page then sits as if the network had gone); chunks of 64 KiB.
+const FLAKY_NETWORK: &str = r#"
+    document.getElementById('upload').dataset.chunkBytes = '65536';
+    let patches = 0;
+    const open = XMLHttpRequest.prototype.open;
+    const send = XMLHttpRequest.prototype.send;
+    XMLHttpRequest.prototype.open = function (method) {
+        this.reelshareMethod = method;
+        return open.apply(this, arguments);
+    };
+    XMLHttpRequest.prototype.send = function (body) {
+        if (this.reelshareMethod === 'PATCH') {
+            patches += 1;
+            if (patches === 2) { send.call(this, body); setTimeout(() => this.abort(), 0); return; }
+            if (patches >= 4) { window.reelshareStalled = true; return; }
+        }
+        return send.call(this, body);
+    };
+    return true;
+"#;
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn an_upload_resumes_after_a_dropped_connection_and_after_a_reload_with_the_exact_bytes() {
+    let app = spawn_app().await;
+    let base = app.address.clone();
+    let mut browser = Browser::start("resumable_upload").await;
+    browser.sign_up(&base, "resumer", "Resuming Person").await;
+    let clip = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(CLIP)
+        .canonicalize()
+        .unwrap();
+    let pick = |browser: &Browser| {
+        let path = clip.to_str().unwrap().to_owned();
+        let client = browser.client.clone();
+        async move {
+            client
+                .find(Locator::Css("#file"))
+                .await
+                .unwrap()
+                .send_keys(&path)
+                .await
+                .unwrap();
+        }
+    };
+
+    browser.js(FLAKY_NETWORK).await;
+    browser.fill("#upload-title", "Resumed clip").await;
+    pick(&browser).await;
+    browser
+        .wait_for(
+            "the stalled upload",
+            30,
+            "return window.reelshareStalled === true",
+        )
+        .await;
+    browser.screenshot("stalled").await;
+    let retries = browser
+        .js("return Number(document.getElementById('progress').dataset.retries || 0)")
+        .await;
+    assert!(
+        retries.as_i64().unwrap() >= 1,
+        "the dropped PATCH was retried"
+    );
+    let remembered = browser
+        .js("return Object.keys(localStorage).filter(k => k.startsWith('reelshare.tus:')).length")
+        .await;
+    assert_eq!(remembered, 1, "the upload's URL is remembered");
+
+    // Reload and pick the same file: the upload goes on from the server's offset.
+    browser.client.refresh().await.unwrap();
+    browser.screenshot("reloaded").await;
+    browser.fill("#upload-title", "Resumed clip").await;
+    pick(&browser).await;
+    browser
+        .wait_for(
+            "the progress bar at 100 %",
+            30,
+            "return document.getElementById('progress-text').textContent === '100 %'",
+        )
+        .await;
+    let resumed_at = browser
+        .js("return Number(document.getElementById('progress').dataset.resumedAt || 0)")
+        .await;
+    assert!(
+        resumed_at.as_i64().unwrap() >= 65536,
+        "resumed at {resumed_at}"
+    );
+    let via = browser
+        .js("return document.getElementById('progress').dataset.via")
+        .await;
+    assert_eq!(via, "tus");
+    browser
+        .wait_for(
+            "the video to be ready",
+            90,
+            "return !!document.querySelector('#my-videos li[data-state=draft]')",
+        )
+        .await;
+    browser
+        .click("#my-videos li[data-state=draft] .edit-button")
+        .await;
+    browser
+        .click("#my-videos li[data-state=draft] .publish")
+        .await;
+    browser
+        .wait_for(
+            "the video to be listed",
+            10,
+            "return !!document.querySelector('#my-videos li[data-state=ready]')",
+        )
+        .await;
+    browser.screenshot("resumed-and-published").await;
+
+    // The stored video is byte for byte the file.
+    let explore: Value = app.get("/video/explore/").await.json().await.unwrap();
+    let video = &explore["videos"][0];
+    assert_eq!(video["title"], "Resumed clip");
+    let watch: Value = app
+        .get(&format!(
+            "/video/watch/?user_id={}&hash_id={}",
+            video["user_id"].as_str().unwrap(),
+            video["hash_id"].as_str().unwrap()
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bytes = app
+        .client
+        .get(watch["watchable_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        bytes.as_ref() == crate::helpers::fixture(CLIP).as_slice(),
+        "the bytes differ"
+    );
 }

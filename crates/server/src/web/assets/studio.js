@@ -6,7 +6,8 @@
 "use strict";
 (function () {
   const { api, el, headers } = window.reelshare;
-  const CHUNK = 4 * 1024 * 1024;
+  // Bytes per PATCH: the page's data-chunk-bytes (the server's choice), read at each upload.
+  const chunkBytes = () => Number(document.getElementById("upload").dataset.chunkBytes) || 4 * 1024 * 1024;
   const TUS = { "Tus-Resumable": "1.0.0" };
   const $ = (id) => document.getElementById(id);
   const fileInput = $("file"), drop = $("drop"), bar = $("progress-bar"), barText = $("progress-text");
@@ -35,6 +36,7 @@
       x.onload = () => resolve({ status: x.status, header: (n) => x.getResponseHeader(n), text: x.responseText });
       x.onerror = () => reject(new Error("network error"));
       x.ontimeout = () => reject(new Error("timed out"));
+      x.onabort = () => reject(new Error("aborted"));
       x.send(body);
     });
   }
@@ -65,7 +67,10 @@
     let offset = null;
     if (url) {
       try { offset = await offsetOf(url); } catch (_) { offset = null; }
-      if (offset !== null) status.textContent = `Resuming at ${Math.floor((offset / file.size) * 100)} %`;
+      if (offset !== null) {
+        status.textContent = `Resuming at ${Math.floor((offset / file.size) * 100)} %`;
+        progress.dataset.resumedAt = String(offset);
+      }
     }
     if (offset === null) {
       url = await create(file, title, description);
@@ -75,7 +80,7 @@
     let failures = 0;
     for (;;) {
       setProgress(offset, file.size);
-      const end = Math.min(file.size, offset + CHUNK);
+      const end = Math.min(file.size, offset + chunkBytes());
       try {
         const r = await xhr("PATCH", url, { ...headers("PATCH"), ...TUS,
           "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" },
@@ -97,6 +102,7 @@
       }
       // Dropped or refused for now: wait, ask the server where it is, go on from there.
       failures += 1;
+      progress.dataset.retries = String(Number(progress.dataset.retries || 0) + 1);
       if (failures > 30) throw new Error("the connection keeps failing; pick the file again to resume");
       status.textContent = `Connection lost, retrying (${failures})…`;
       await sleep(Math.min(10000, 500 * 2 ** Math.min(failures, 5)));
@@ -129,9 +135,11 @@
       const title = $("upload-title").value.trim(), description = $("upload-description").value.trim();
       try {
         id = await tusUpload(file, title, description);
+        progress.dataset.via = "tus";
       } catch (e) {
         if (e.status !== 404 && e.status !== 405) throw e;
         id = await formUpload(file);
+        progress.dataset.via = "form";
       }
       status.textContent = "Uploaded. Processing…";
       if (id) { watching.add(id); if (title || description) intended.set(id, { title, description }); }
