@@ -3,6 +3,7 @@
 //! inline script: the Content-Security-Policy allows scripts from this origin only.
 
 use axum::response::Html;
+use domain::account::Role;
 use maud::{DOCTYPE, Markup, html};
 
 use super::assets;
@@ -47,6 +48,9 @@ fn top_bar(viewer: Option<&Viewer>) -> Markup {
                 @match viewer {
                     Some(viewer) => {
                         a href="/app/studio" { "Studio" }
+                        @if viewer.account.role == Role::Moderator {
+                            a href="/app/moderation" { "Moderation" }
+                        }
                         span class="who" { (viewer.account.display_name) }
                         form method="post" action="/app/signout" class="inline" {
                             input type="hidden" name=(CSRF_FIELD) value=(viewer.csrf);

@@ -15,6 +15,7 @@
 //! - [`video_page`]: one video: player, description, comments, share link.
 //! - [`analytics`]: a video's metrics, score, projected share and daily charts; earnings.
 //! - [`charts`]: SVG bar charts and meters drawn on the server.
+//! - [`moderation`]: the moderation queue and its decisions, for moderators.
 //! - [`profile`]: a creator's profile: followers, follow button, listed videos.
 //! - [`social`]: the small JSON the feed needs beyond the Video API (counts, creator name).
 
@@ -25,6 +26,7 @@ mod charts;
 mod error;
 mod feed;
 mod layout;
+mod moderation;
 mod profile;
 mod session;
 mod social;
@@ -47,5 +49,6 @@ pub fn router() -> Router<AppState> {
         .merge(video_page::router())
         .merge(profile::router())
         .merge(analytics::router())
+        .merge(moderation::router())
         .merge(assets::router())
 }

@@ -322,3 +322,110 @@ async fn the_feed_page_links_its_embedded_scripts_which_are_cached_for_a_year() 
     // The tests' clip exists (the browser test uploads it).
     assert!(!fixture(CLIP).is_empty());
 }
+
+#[tokio::test]
+async fn moderators_see_reported_videos_in_the_queue_and_decide_by_form_and_others_see_nothing() {
+    let app = spawn_app().await;
+    app.upload_clip(CLIP, "Reported clip").await;
+    let my: serde_json::Value = app
+        .creator_request(app.client.get(app.url("/video/my/")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let hash_id = my["videos"][0]["hash_id"].as_str().unwrap().to_owned();
+    let (_, reporter) = sign_up(&app, "reporter").await;
+    let reporter = reporter.unwrap();
+    let reported = no_redirects()
+        .post(app.url(&format!("/video/{hash_id}/reports")))
+        .header(COOKIE, &reporter.cookie)
+        .header("X-CSRF-Token", &reporter.csrf)
+        .json(&serde_json::json!({ "reason": "looks like spam" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reported.status(), 201);
+
+    // A plain user: no such page.
+    let denied = no_redirects()
+        .get(app.url("/app/moderation"))
+        .header(COOKIE, &reporter.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), 404);
+
+    let (_, moderator) = sign_up(&app, "moderator").await;
+    let moderator = moderator.unwrap();
+    let account = store::accounts::find_account_by_username(app.state.pool(), "moderator")
+        .await
+        .unwrap();
+    store::accounts::set_role(
+        app.state.pool(),
+        account.id,
+        domain::account::Role::Moderator,
+    )
+    .await
+    .unwrap();
+    let queue = no_redirects()
+        .get(app.url("/app/moderation"))
+        .header(COOKIE, &moderator.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queue.status(), 200);
+    let html = queue.text().await.unwrap();
+    assert!(
+        html.contains("Reported clip") && html.contains("looks like spam"),
+        "{html}"
+    );
+
+    // A forged decision (no CSRF field) changes nothing; the real form marks it non-compliant.
+    let forged = no_redirects()
+        .post(app.url(&format!("/app/moderation/{hash_id}")))
+        .header(COOKIE, &moderator.cookie)
+        .form(&[
+            ("csrf_token", "forged"),
+            ("compliance", "0"),
+            ("note", "spam"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let decided = no_redirects()
+        .post(app.url(&format!("/app/moderation/{hash_id}")))
+        .header(COOKIE, &moderator.cookie)
+        .form(&[
+            ("csrf_token", moderator.csrf.as_str()),
+            ("compliance", "0"),
+            ("note", "spam, confirmed"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decided.status(), 303);
+    let state: serde_json::Value = no_redirects()
+        .get(app.url(&format!("/moderation/videos/{hash_id}")))
+        .header(COOKIE, &moderator.cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state["compliance"], 0.0);
+    assert_eq!(state["pending_reports"], 0);
+    let after = no_redirects()
+        .get(app.url("/app/moderation"))
+        .header(COOKIE, &moderator.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(after.contains("Nothing waits for a decision."), "{after}");
+}

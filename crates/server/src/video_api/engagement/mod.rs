@@ -20,7 +20,7 @@
 mod comments;
 pub(crate) mod earnings;
 mod follows;
-mod moderation;
+pub(crate) mod moderation;
 mod reactions;
 mod views;
 
