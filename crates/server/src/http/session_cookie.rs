@@ -11,13 +11,16 @@
 //! does not carry it, so the API answers as it would for an anonymous caller (401 where a
 //! caller is needed). The web app's own form posts under `/app/` carry the token as the
 //! `csrf_token` form field instead, which the gate cannot read (it does not buffer bodies);
-//! the web handlers check it themselves (`web::session`).
+//! the web handlers check it themselves (`web::session`). Those posts (sign-in and sign-up
+//! included, which have no session yet to tie a token to) must also not come from another
+//! site: an `Origin` header naming a different host than the request's `Host` is refused
+//! with 403, which stops a foreign page from signing a browser in to the attacker's account.
 
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, COOKIE};
-use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use super::auth::token_hash;
 use super::signing::Signer;
@@ -73,14 +76,20 @@ fn header_proves_origin(signer: &Signer, headers: &HeaderMap, token: &str) -> bo
 }
 
 /// Middleware: an unsafe request with a session cookie but without the matching CSRF header
-/// loses the cookie (see the module documentation). Requests with a bearer token, safe
-/// methods and the web app's form posts pass unchanged.
+/// loses the cookie, and a web app form post from another site is refused (see the module
+/// documentation). Requests with a bearer token and safe methods pass unchanged.
 pub async fn csrf_gate(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
     let headers = request.headers();
+    if !is_safe(request.method())
+        && request.uri().path().starts_with(WEB_FORM_PREFIX)
+        && !origin_is_host(headers, state.settings.public_url.as_deref())
+    {
+        return (StatusCode::FORBIDDEN, "cross-site form post refused").into_response();
+    }
     let strip = !is_safe(request.method())
         && !headers.contains_key(AUTHORIZATION)
         && !request.uri().path().starts_with(WEB_FORM_PREFIX)
@@ -90,6 +99,27 @@ pub async fn csrf_gate(
         strip_session_cookie(request.headers_mut());
     }
     next.run(request).await
+}
+
+/// Whether the request's `Origin`, when it has one, names the host it was sent to, or is
+/// `public_url` (a reverse proxy may rewrite `Host`). Browsers send `Origin` with every form
+/// post; `null` (an opaque origin) never matches.
+fn origin_is_host(headers: &HeaderMap, public_url: Option<&str>) -> bool {
+    let Some(origin) = headers.get(ORIGIN) else {
+        return true;
+    };
+    if let (Ok(origin), Some(public)) = (origin.to_str(), public_url)
+        && origin.eq_ignore_ascii_case(public.trim_end_matches('/'))
+    {
+        return true;
+    }
+    let authority = origin.to_str().ok().and_then(|origin| {
+        origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))
+    });
+    let host = headers.get(HOST).and_then(|host| host.to_str().ok());
+    matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
 }
 
 /// Removes the session cookie from every `Cookie` header, keeping the others.
@@ -148,6 +178,33 @@ mod tests {
             &token
         ));
         assert!(!csrf_matches(&signer, "session-a", ""));
+    }
+
+    #[test]
+    fn form_posts_must_come_from_the_host_they_are_sent_to() {
+        let headers = |origin: Option<&str>| {
+            let mut headers = HeaderMap::new();
+            headers.insert(HOST, HeaderValue::from_static("videos.example.org"));
+            if let Some(origin) = origin {
+                headers.insert(ORIGIN, HeaderValue::from_str(origin).unwrap());
+            }
+            headers
+        };
+        let same = |origin| origin_is_host(&headers(origin), None);
+        assert!(same(None));
+        assert!(same(Some("https://videos.example.org")));
+        assert!(same(Some("http://Videos.Example.org")));
+        assert!(!same(Some("https://evil.example")));
+        assert!(!same(Some("null")));
+        assert!(!same(Some("https://videos.example.org.evil.example")));
+        // Behind a proxy that rewrites Host, the public URL is the origin.
+        let mut proxied = headers(Some("https://public.example.org"));
+        proxied.insert(HOST, HeaderValue::from_static("127.0.0.1:8080"));
+        assert!(origin_is_host(
+            &proxied,
+            Some("https://public.example.org/")
+        ));
+        assert!(!origin_is_host(&proxied, None));
     }
 
     #[test]

@@ -429,3 +429,32 @@ async fn moderators_see_reported_videos_in_the_queue_and_decide_by_form_and_othe
         .unwrap();
     assert!(after.contains("Nothing waits for a decision."), "{after}");
 }
+
+#[tokio::test]
+async fn a_sign_in_posted_from_another_site_is_refused() {
+    let app = spawn_app().await;
+    sign_up(&app, "victim").await;
+    let foreign = no_redirects()
+        .post(app.url("/app/signin"))
+        .header("Origin", "https://evil.example")
+        .form(&[
+            ("username", "victim"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+    assert!(foreign.headers().get(SET_COOKIE).is_none());
+    let own = no_redirects()
+        .post(app.url("/app/signin"))
+        .header("Origin", app.address.as_str())
+        .form(&[
+            ("username", "victim"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 303);
+}
