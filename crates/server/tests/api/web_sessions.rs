@@ -325,7 +325,18 @@ async fn the_feed_page_links_its_embedded_scripts_which_are_cached_for_a_year() 
 
 #[tokio::test]
 async fn moderators_see_reported_videos_in_the_queue_and_decide_by_form_and_others_see_nothing() {
-    let app = spawn_app().await;
+    moderation_and_follows(spawn_app().await).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (DATABASE_URL)"]
+async fn the_web_pages_queries_work_on_postgresql() {
+    moderation_and_follows(crate::helpers::spawn_app_on_postgres(|_| {}).await).await;
+}
+
+/// A report reaches the moderators' queue and a form decides it; a follow shows on the
+/// creator's profile page.
+async fn moderation_and_follows(app: TestApp) {
     app.upload_clip(CLIP, "Reported clip").await;
     let my: serde_json::Value = app
         .creator_request(app.client.get(app.url("/video/my/")))
@@ -347,6 +358,41 @@ async fn moderators_see_reported_videos_in_the_queue_and_decide_by_form_and_othe
         .await
         .unwrap();
     assert_eq!(reported.status(), 201);
+
+    // The reporter follows the creator; the profile page shows it.
+    let creator_id = my["videos"][0]["user_id"].as_str().unwrap().to_owned();
+    let profile = |cookie: String| {
+        let url = app.url(&format!("/app/u/{creator_id}"));
+        async move {
+            let page = no_redirects()
+                .get(url)
+                .header(COOKIE, cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(page.status(), 200);
+            page.text().await.unwrap()
+        }
+    };
+    assert!(
+        profile(reporter.cookie.clone())
+            .await
+            .contains("aria-pressed=\"false\"")
+    );
+    let followed = no_redirects()
+        .put(app.url(&format!("/users/{creator_id}/follow")))
+        .header(COOKIE, &reporter.cookie)
+        .header("X-CSRF-Token", &reporter.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(followed.status(), 200);
+    let html = profile(reporter.cookie.clone()).await;
+    assert!(
+        html.contains("aria-pressed=\"true\"") && html.contains("Following"),
+        "{html}"
+    );
+    assert!(html.contains("<span id=\"followers\">1</span>"), "{html}");
 
     // A plain user: no such page.
     let denied = no_redirects()
