@@ -533,3 +533,61 @@ async fn an_upload_resumes_after_a_dropped_connection_and_after_a_reload_with_th
         "the bytes differ"
     );
 }
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn the_feed_plays_one_video_at_a_time_moves_on_with_the_arrow_keys_and_loads_ahead() {
+    let app = spawn_app().await;
+    for (fixture, title) in [
+        ("h264-baseline.mp4", "Third"),
+        ("h264-main.mp4", "Second"),
+        (CLIP, "First"),
+    ] {
+        app.upload_clip(fixture, title).await;
+    }
+    let mut browser = Browser::start("feed_keys").await;
+    browser.goto(&format!("{}/app/", app.address), "feed").await;
+    let playing = |i: usize| {
+        format!(
+            "const v = document.querySelectorAll('article.slide video')[{i}]; \
+             return !!v && !v.paused && v.currentTime > 0.3"
+        )
+    };
+    browser
+        .wait_for("the first video playing", 20, &playing(0))
+        .await;
+    let titles = browser
+        .js("return [...document.querySelectorAll('article.slide .title')].map(t => t.textContent)")
+        .await;
+    assert_eq!(titles, json!(["First", "Second", "Third"]));
+    // Muted autoplay, looping; the two after it are already loading.
+    let state = browser
+        .js("const v = [...document.querySelectorAll('article.slide video')]; \
+             return [v[0].muted, v[0].loop, v.slice(1).every(x => x.src !== '' && x.preload === 'auto')]")
+        .await;
+    assert_eq!(state, json!([true, true, true]));
+
+    browser
+        .client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E015}")
+        .await
+        .unwrap(); // ArrowDown
+    browser
+        .wait_for("the second video playing", 20, &playing(1))
+        .await;
+    let first_paused = browser
+        .js("return document.querySelectorAll('article.slide video')[0].paused")
+        .await;
+    assert_eq!(first_paused, true, "one video at a time");
+    browser.screenshot("second").await;
+
+    // A tap unmutes.
+    browser.click("article.slide:nth-of-type(2) .unmute").await;
+    let muted = browser
+        .js("return document.querySelectorAll('article.slide video')[1].muted")
+        .await;
+    assert_eq!(muted, false);
+}
