@@ -504,3 +504,47 @@ async fn a_sign_in_posted_from_another_site_is_refused() {
         .unwrap();
     assert_eq!(own.status(), 303);
 }
+
+#[tokio::test]
+async fn a_private_video_shows_on_no_page_and_in_no_count_for_anyone_else() {
+    let app = spawn_app().await;
+    app.upload_clip(CLIP, "Secret clip").await;
+    let my: serde_json::Value = app
+        .creator_request(app.client.get(app.url("/video/my/")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let hash_id = my["videos"][0]["hash_id"].as_str().unwrap().to_owned();
+    assert_eq!(app.get(&format!("/app/v/{hash_id}")).await.status(), 200);
+    let hidden = app
+        .creator_request(app.client.put(app.url(&format!("/video/my/{hash_id}"))))
+        .json(&serde_json::json!({ "is_private": true }))
+        .send()
+        .await
+        .unwrap();
+    assert!(hidden.status().is_success(), "{}", hidden.status());
+
+    let (_, other) = sign_up(&app, "curious").await;
+    let other = other.unwrap();
+    for path in [
+        format!("/app/v/{hash_id}"),
+        format!("/app/api/videos/{hash_id}/social"),
+    ] {
+        for cookie in [None, Some(other.cookie.as_str())] {
+            let mut request = no_redirects().get(app.url(&path));
+            if let Some(cookie) = cookie {
+                request = request.header(COOKIE, cookie);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 403, "{path}");
+            assert!(
+                !response.text().await.unwrap().contains("Secret clip"),
+                "{path}"
+            );
+        }
+    }
+    assert_eq!(app.get("/app/v/nonexistent0000").await.status(), 404);
+}
