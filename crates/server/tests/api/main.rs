@@ -22,6 +22,7 @@ mod helpers;
 mod media_samples;
 mod postgres;
 mod schema_conformance;
+mod tus;
 mod video_api;
 mod video_api_accounts;
 mod video_api_jobs;
