@@ -22,6 +22,8 @@ mod helpers;
 mod media_samples;
 mod postgres;
 mod schema_conformance;
+mod tus;
+mod tus_client;
 mod video_api;
 mod video_api_accounts;
 mod video_api_jobs;
