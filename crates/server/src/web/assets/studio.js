@@ -143,6 +143,8 @@
       }
       status.textContent = "Uploaded. Processing…";
       if (id) { watching.add(id); if (title || description) intended.set(id, { title, description }); }
+      $("upload-title").value = "";
+      $("upload-description").value = "";
       await refresh();
     } catch (e) {
       status.textContent = `Upload failed: ${e.message}`;
@@ -206,7 +208,11 @@
   }
 
   async function change(v, body) {
-    try { await api("PUT", `/video/my/${v.hash_id}`, body); await refresh(); }
+    try {
+      await api("PUT", `/video/my/${v.hash_id}`, body);
+      status.textContent = v.listing_time ? "Saved." : `“${body.title || v.title}” is published.`;
+      await refresh();
+    }
     catch (e) { alert(e.message); }
   }
 
