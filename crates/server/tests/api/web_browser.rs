@@ -2,6 +2,7 @@
 //! `chromedriver` (started here on a free port) with `fantoccini`, against the real server.
 //! Each test saves a screenshot of every page it visits under `target/screenshots/`.
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,9 +23,13 @@ struct Browser {
     taken: u32,
 }
 
+/// chromedriver runs in its own process group, which the browsers it starts inherit, so a test
+/// that ends early (a failed assertion) still leaves no browser behind: the whole group is
+/// killed.
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.wait();
     }
 }
@@ -43,6 +48,7 @@ impl Browser {
         let port = free_port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -81,6 +87,11 @@ impl Browser {
             test,
             taken: 0,
         }
+    }
+
+    /// Ends the WebDriver session (the browser quits and its profile directory is removed).
+    async fn close(self) {
+        let _ = self.client.clone().close().await;
     }
 
     async fn goto(&mut self, url: &str, name: &str) {
@@ -387,6 +398,7 @@ async fn a_creator_uploads_and_publishes_and_a_viewer_watches_likes_and_comments
             "const v = document.querySelector('article.slide video'); return !!v && v.currentTime > 0.5")
         .await;
     browser.screenshot("feed-desktop-playing").await;
+    browser.close().await;
 }
 
 /// Cuts the page's second tus `PATCH` off just after it starts, and never sends the fourth
@@ -532,6 +544,7 @@ async fn an_upload_resumes_after_a_dropped_connection_and_after_a_reload_with_th
         bytes.as_ref() == crate::helpers::fixture(CLIP).as_slice(),
         "the bytes differ"
     );
+    browser.close().await;
 }
 
 #[tokio::test]
@@ -590,4 +603,5 @@ async fn the_feed_plays_one_video_at_a_time_moves_on_with_the_arrow_keys_and_loa
         .js("return document.querySelectorAll('article.slide video')[1].muted")
         .await;
     assert_eq!(muted, false);
+    browser.close().await;
 }
