@@ -2,7 +2,8 @@
 //! (creation-with-upload). The declared `Upload-Length` must be within `max_upload_bytes`
 //! (else 413 before anything is stored), the metadata must name the file, an account may have
 //! at most `tus_max_open_uploads` unfinished uploads (429), and creations are rate-limited like
-//! the other uploads. The row is written before the file, so a file without a row is always
+//! the other uploads. When first bytes were sent but not all kept (cut off, checksum mismatch),
+//! the upload still exists: 201 with the offset reached, as the extension asks. The row is written before the file, so a file without a row is always
 //! dead (the sweep removes it).
 
 use axum::body::Body;
@@ -20,7 +21,7 @@ use store::tus_uploads::{self, TusUpload};
 use super::error::TusError;
 use super::protocol::{
     self, Checksum, UPLOAD_DEFER_LENGTH, UPLOAD_EXPIRES, UPLOAD_LENGTH, UPLOAD_METADATA,
-    UploadMetadata,
+    UPLOAD_OFFSET, UploadMetadata,
 };
 use super::receive::{self, Incoming};
 use super::resource;
@@ -78,11 +79,19 @@ pub(super) async fn create(
         )));
     }
     let with_bytes = protocol::carries_upload_bytes(&headers);
-    let checksum = if with_bytes {
-        Checksum::from_headers(&headers)?
+    let (checksum, declared) = if with_bytes {
+        (
+            Checksum::from_headers(&headers)?,
+            protocol::number(&headers, &CONTENT_LENGTH)?,
+        )
     } else {
-        None
+        (None, None)
     };
+    if declared.is_some_and(|declared| declared > length) {
+        return Err(TusError::TooLarge(
+            "the body is longer than Upload-Length".into(),
+        ));
+    }
     let now = state.clock.now();
     let open = tus_uploads::count_open(state.pool(), caller.id, now).await?;
     if open >= state.settings.tus_max_open_uploads {
@@ -107,11 +116,23 @@ pub(super) async fn create(
         let (upload, mut file) = resource::lock(&state, &upload).await?;
         let incoming = Incoming {
             body,
-            declared: protocol::number(&headers, &CONTENT_LENGTH)?,
+            declared,
             checksum,
         };
-        let offset = receive::receive(&state, &upload, &mut file, incoming).await?;
-        resource::written(&state, &upload, file, offset).await?
+        match receive::receive(&state, &upload, &mut file, incoming).await {
+            Ok(offset) => resource::written(&state, &upload, file, offset).await?,
+            // The upload exists even though its first bytes did not all make it: the client
+            // learns where it is and how far it got, and resumes (creation-with-upload).
+            Err(error) if error.is_transfer_failure() => {
+                tracing::info!(upload_id = %upload.id, %error, "first bytes of a new upload refused");
+                let mut response = StatusCode::CREATED.into_response();
+                let out = response.headers_mut();
+                out.insert(UPLOAD_OFFSET, HeaderValue::from(file.len()));
+                out.insert(UPLOAD_EXPIRES, protocol::http_date(receive::expiry(&state)));
+                response
+            }
+            Err(error) => return Err(error),
+        }
     } else {
         let mut response = StatusCode::CREATED.into_response();
         response
