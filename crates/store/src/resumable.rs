@@ -20,8 +20,8 @@ use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
 
 use crate::staging::{PART, StagedFile};
 
-/// Size of the writes that reach the disk.
-const WRITE_BLOCK: usize = 1 << 20;
+/// Size of the writes that reach the disk; also the memory one writing request holds.
+const WRITE_BLOCK: usize = 256 * 1024;
 
 fn path_of(dir: &Path, id: &UploadId) -> PathBuf {
     dir.join(format!("{}{PART}", id.as_str()))

@@ -34,7 +34,7 @@ pub const ALLOWED_METHODS: [Method; 6] = [
 /// token, JSON and form bodies, byte ranges and conditional reads of media, the anonymous
 /// viewer's id; and `X-Requested-With`, which some HTTP libraries add on their own; and the
 /// tus protocol's request headers.
-pub const ALLOWED_HEADERS: [&str; 16] = [
+pub const ALLOWED_HEADERS: [&str; 15] = [
     "authorization",
     "content-type",
     "range",
@@ -50,7 +50,6 @@ pub const ALLOWED_HEADERS: [&str; 16] = [
     "upload-metadata",
     "upload-checksum",
     "upload-defer-length",
-    "x-http-method-override",
 ];
 
 /// The response headers players, uploaders and API clients read, beyond the ones browsers

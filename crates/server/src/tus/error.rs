@@ -68,6 +68,14 @@ impl From<AuthError> for TusError {
 }
 
 impl TusError {
+    /// The request's bytes did not all arrive or match; nothing about the upload itself.
+    pub fn is_transfer_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::ChecksumMismatch | Self::TooSlow(_) | Self::BodyCutOff | Self::TooLarge(_)
+        )
+    }
+
     fn status(&self) -> StatusCode {
         match self {
             Self::VersionUnsupported => StatusCode::PRECONDITION_FAILED,

@@ -25,18 +25,23 @@ use super::receive::{self, Incoming};
 use crate::http::auth;
 use crate::state::AppState;
 
+/// The caller's own upload `raw_id`, expired or not.
+async fn find_own(state: &AppState, caller: &Account, raw_id: &str) -> Result<TusUpload, TusError> {
+    let id = UploadId::parse(raw_id).map_err(|_| TusError::NotFound)?;
+    match tus_uploads::find(state.pool(), &id).await {
+        Ok(upload) if upload.owner == caller.id => Ok(upload),
+        Ok(_) | Err(StoreError::NotFound) => Err(TusError::NotFound),
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// The caller's own upload `raw_id`, not expired.
 async fn own_upload(
     state: &AppState,
     caller: &Account,
     raw_id: &str,
 ) -> Result<TusUpload, TusError> {
-    let id = UploadId::parse(raw_id).map_err(|_| TusError::NotFound)?;
-    let upload = match tus_uploads::find(state.pool(), &id).await {
-        Ok(upload) if upload.owner == caller.id => upload,
-        Ok(_) | Err(StoreError::NotFound) => return Err(TusError::NotFound),
-        Err(other) => return Err(other.into()),
-    };
+    let upload = find_own(state, caller, raw_id).await?;
     if upload.expires_at <= state.clock.now() {
         return Err(TusError::Gone);
     }
@@ -163,17 +168,8 @@ pub(super) async fn terminate(
 ) -> Result<StatusCode, TusError> {
     protocol::check_version(&headers)?;
     let caller = auth::required_account(&state, &headers).await?;
-    let upload = match own_upload(&state, &caller, &id).await {
-        // An expired upload can still be terminated.
-        Err(TusError::Gone) => {
-            tus_uploads::find(
-                state.pool(),
-                &UploadId::parse(&id).map_err(|_| TusError::NotFound)?,
-            )
-            .await?
-        }
-        other => other?,
-    };
+    // An expired upload can still be terminated.
+    let upload = find_own(&state, &caller, &id).await?;
     let (upload, file) = lock(&state, &upload).await?;
     tus_uploads::delete(state.pool(), &upload.id).await?;
     file.remove().await?;

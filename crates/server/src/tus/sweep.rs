@@ -16,13 +16,16 @@ use crate::state::AppState;
 pub const SWEEP_EVERY: Duration = Duration::from_secs(300);
 /// Expired uploads removed per sweep at most (the rest wait for the next one).
 const SWEEP_BATCH: u32 = 1000;
+/// Locking a file to look at it must not cut it: a request may have moved its upload's expiry
+/// on just before, and then the file is kept whole.
+const KEEP_BYTES: u64 = u64::MAX;
 
 /// Removes expired uploads and dead partial files; returns how many uploads went.
 pub async fn sweep_expired(state: &AppState) -> Result<usize, StoreError> {
     let dir = state.media.resumable_dir();
     let mut swept = 0;
     for id in tus_uploads::expired(state.pool(), state.clock.now(), SWEEP_BATCH).await? {
-        let Some(file) = ResumableFile::lock(&dir, &id, 0).await? else {
+        let Some(file) = ResumableFile::lock(&dir, &id, KEEP_BYTES).await? else {
             continue;
         };
         // Re-checked under the lock: a request may have moved the expiry on meanwhile.
@@ -47,7 +50,7 @@ pub async fn sweep_expired(state: &AppState) -> Result<usize, StoreError> {
         if tus_uploads::exists(state.pool(), &id).await? {
             continue;
         }
-        if let Some(file) = ResumableFile::lock(&dir, &id, 0).await? {
+        if let Some(file) = ResumableFile::lock(&dir, &id, KEEP_BYTES).await? {
             // A row is always written before its file: none now means none ever again.
             file.remove().await?;
         }

@@ -287,6 +287,34 @@ async fn creation_with_upload_stores_the_first_bytes() {
     assert_eq!(response.headers()["upload-offset"], "600");
     let url = response.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(tus.offset(&url).await, 600);
+
+    // First bytes that do not match their checksum: the upload exists, with none of them.
+    let response = tus
+        .request(Method::POST, &app.url("/tus/"))
+        .header("Upload-Length", "1000")
+        .header("Upload-Metadata", metadata(CLIP, None))
+        .header("Content-Type", OCTETS)
+        .header("Upload-Checksum", "sha1 qZk+NkcGgWq6PiVxeFDCbJzQ2J0=")
+        .body(vec![1u8; 600])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers()["upload-offset"], "0");
+    let url = response.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(tus.offset(&url).await, 0);
+    // A body declared longer than the upload is refused before anything is created.
+    let response = tus
+        .request(Method::POST, &app.url("/tus/"))
+        .header("Upload-Length", "10")
+        .header("Upload-Metadata", metadata(CLIP, None))
+        .header("Content-Type", OCTETS)
+        .body(vec![1u8; 11])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    assert_eq!(upload_rows(&app).await, 2);
 }
 
 #[tokio::test]
