@@ -93,7 +93,7 @@
           continue;
         }
         if (r.status === 404 || r.status === 410) { localStorage.removeItem(key); throw new Error("the upload expired; start again"); }
-        if (r.status >= 400 && r.status < 500 && r.status !== 409 && r.status !== 408 && r.status !== 429) {
+        if (r.status >= 400 && r.status < 500 && r.status !== 409 && r.status !== 408 && r.status !== 423 && r.status !== 429) {
           localStorage.removeItem(key);
           throw new Error(`the server refused the upload (${r.status}) ${r.text || ""}`.trim());
         }
