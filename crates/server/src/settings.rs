@@ -125,6 +125,10 @@ pub struct RawSettings {
     pub s3_secret_access_key: store::s3::Secret,
     /// Path-style requests (`endpoint/bucket/key`), as most self-hosted servers want.
     pub s3_path_style: bool,
+    /// A resumable (tus) upload with no byte received for this long expires and is swept.
+    pub tus_expiry_hours: u64,
+    /// Unfinished resumable uploads one account may have at once.
+    pub tus_max_open_uploads: u64,
 }
 
 /// `cors_allowed_origins` as written: one string or a list of them.
@@ -204,6 +208,8 @@ impl Default for RawSettings {
             s3_access_key_id: String::new(),
             s3_secret_access_key: store::s3::Secret::default(),
             s3_path_style: false,
+            tus_expiry_hours: 24,
+            tus_max_open_uploads: 10,
         }
     }
 }
@@ -309,6 +315,9 @@ pub struct Settings {
     pub rate_limits: RateLimits,
     pub cors_allowed_origins: AllowedOrigins,
     pub storage: Storage,
+    /// See [`RawSettings::tus_expiry_hours`].
+    pub tus_expiry: Duration,
+    pub tus_max_open_uploads: u64,
 }
 
 /// The origins whose browser apps may call the APIs (see [`crate::http::cors`]).
@@ -722,6 +731,8 @@ impl Settings {
             },
             rate_limits,
             storage,
+            tus_expiry: Duration::from_secs(raw.tus_expiry_hours.max(1) * 3600),
+            tus_max_open_uploads: raw.tus_max_open_uploads.max(1),
         })
     }
 

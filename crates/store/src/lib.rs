@@ -16,6 +16,8 @@
 //! - [`media_store`]: where video and thumbnail bytes live, behind `object_store`.
 //! - [`s3`]: S3 connection settings (a secret that never prints) and presigned GET links.
 //! - [`staging`]: the local file an upload streams into before it is accepted.
+//! - [`resumable`]: a resumable (tus) upload's partial bytes, kept across requests.
+//! - [`tus_uploads`]: the rows of resumable uploads in progress.
 //! - [`error`]: [`StoreError`], classified at this boundary.
 
 pub mod accounts;
@@ -28,8 +30,10 @@ pub mod media_store;
 pub mod moderation;
 pub mod periods;
 pub mod rebuild;
+pub mod resumable;
 pub mod s3;
 pub mod staging;
+pub mod tus_uploads;
 pub mod videos;
 pub mod watches;
 
