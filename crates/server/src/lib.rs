@@ -12,6 +12,7 @@
 //!     `{"detail"}` shape).
 //! - [`http`]: what the surfaces share on the wire: the router, auth, signed links, byte
 //!   streaming, time formats, the OpenAPI document.
+//! - [`observe`]: metrics, health checks and request ids.
 //! - [`upload`]: an upload's way in: streaming to staging, publishing, the processing
 //!   workers, orphan sweeps.
 //! - [`engagement`]: the watch-report writer and the engagement endpoints' video cache.
@@ -24,6 +25,7 @@ mod creator_api;
 pub mod demo;
 pub mod engagement;
 pub mod http;
+pub mod observe;
 pub mod payout;
 pub mod settings;
 pub mod startup;

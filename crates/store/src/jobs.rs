@@ -288,3 +288,39 @@ pub async fn job_of_video(pool: &AnyPool, video: VideoId) -> Result<JobStatus, S
     .fetch_one(pool)
     .await?)
 }
+
+/// The queue at a glance, for operators' gauges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueSummary {
+    pub queued: i64,
+    pub running: i64,
+    pub failed: i64,
+    /// When the oldest job still queued was queued.
+    pub oldest_queued_at: Option<Timestamp>,
+}
+
+/// Counts jobs by state (through the `(state, run_after)` index) and finds the oldest queued.
+pub async fn queue_summary(pool: &AnyPool) -> Result<QueueSummary, StoreError> {
+    let counts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT state, COUNT(*) FROM jobs \
+         WHERE state IN ('queued', 'running', 'failed') GROUP BY state",
+    )
+    .fetch_all(pool)
+    .await?;
+    let oldest: (Option<i64>,) =
+        sqlx::query_as("SELECT MIN(created_at) FROM jobs WHERE state = 'queued'")
+            .fetch_one(pool)
+            .await?;
+    let mut summary = QueueSummary {
+        oldest_queued_at: oldest.0.map(Timestamp::from_micros),
+        ..QueueSummary::default()
+    };
+    for (state, count) in counts {
+        match state.as_str() {
+            "queued" => summary.queued = count,
+            "running" => summary.running = count,
+            _ => summary.failed = count,
+        }
+    }
+    Ok(summary)
+}

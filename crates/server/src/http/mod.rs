@@ -10,6 +10,7 @@
 //! - [`streaming`]: serving stored bytes with ranges and ETags.
 //! - [`timefmt`]: timestamps on the wire.
 //! - [`data_uris`]: thumbnails kept as ready-made data URIs.
+//! - [`metrics`]: `/metrics` and the per-route request series.
 //!
 //! Holding up under attack:
 //! - [`serve`]: the accept loop: connection cap, head and keep-alive timeouts.
@@ -28,6 +29,7 @@ pub mod data_uris;
 pub mod hashing;
 pub mod headers;
 pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod serve;
 pub mod signing;

@@ -116,9 +116,14 @@ pub async fn solve_period(
 ) -> Result<PeriodAllocation, StoreError> {
     let rows = periods::period_rows(pool, period).await?;
     let payout = *payout;
-    tokio::task::spawn_blocking(move || allocate_period(period, &rows, &payout))
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("allocation task: {e}")))
+    tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let allocation = allocate_period(period, &rows, &payout);
+        crate::observe::metrics::record_projection_solve(started.elapsed());
+        allocation
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(format!("allocation task: {e}")))
 }
 
 struct Snapshot {

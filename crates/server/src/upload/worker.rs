@@ -157,11 +157,14 @@ async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
         Err(other) => return Err(other),
     };
     tracing::info!(job = job.id, video_id = %video.id, attempt = job.attempts, "processing an upload");
+    let started = std::time::Instant::now();
+    let record = |outcome| crate::observe::metrics::record_job(outcome, started.elapsed());
     let work = tokio::time::timeout(state.settings.job_timeout, attempt(state, &video));
     let outcome = tokio::select! {
         outcome = work => outcome,
         lost = keep_lease(state, &job) => {
             tracing::warn!(job = job.id, error = %lost, "lost the job's lease; dropping the attempt");
+            record("lost");
             return Ok(());
         }
     };
@@ -169,6 +172,7 @@ async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
         Ok(Ok(facts)) => match jobs::finish_ready(state.pool(), &job, &facts).await {
             Ok(()) => {
                 tracing::info!(video_id = %video.id, "upload processed: draft ready");
+                record("ready");
                 return Ok(());
             }
             Err(StoreError::LeaseLost(_)) => {
@@ -176,6 +180,7 @@ async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
                     job = job.id,
                     "the job was retaken while finishing; not finishing it twice"
                 );
+                record("lost");
                 return Ok(());
             }
             Err(error) => Failure::Transient(error.to_string()),
@@ -193,6 +198,7 @@ async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
         Failure::Transient(error) if job.attempts < MAX_ATTEMPTS => {
             let backoff = FIRST_RETRY_AFTER * 2u32.pow(job.attempts.saturating_sub(1));
             tracing::warn!(job = job.id, %error, ?backoff, "processing failed; will retry");
+            record("retry");
             jobs::retry_later(
                 state.pool(),
                 &job,
@@ -202,9 +208,13 @@ async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
             .await
         }
         Failure::Transient(error) => {
+            record("failed");
             fail(state, &job, &video, FailureReason::InternalError, &error).await
         }
-        Failure::Final(reason, error) => fail(state, &job, &video, reason, &error).await,
+        Failure::Final(reason, error) => {
+            record("failed");
+            fail(state, &job, &video, reason, &error).await
+        }
     }
 }
 
