@@ -16,6 +16,7 @@
 //! - [`upload`]: an upload's way in: streaming to staging, publishing, the processing
 //!   workers, orphan sweeps.
 //! - [`engagement`]: the watch-report writer and the engagement endpoints' video cache.
+//! - [`platform`]: work done once per platform (the leader lease, projection, sweeps).
 //! - [`payout`]: scoring, the open period's projection, closing periods, `reelshare payout`.
 //! - [`demo`]: `reelshare demo`.
 //! - [`token_cli`]: `reelshare token`, a bearer token for an existing creator.
@@ -27,6 +28,7 @@ pub mod engagement;
 pub mod http;
 pub mod observe;
 pub mod payout;
+pub mod platform;
 pub mod settings;
 pub mod startup;
 pub mod state;

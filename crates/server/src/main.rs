@@ -34,9 +34,13 @@ enum Command {
         /// Directory for the SQLite database and media.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Serve HTTP without processing uploads (as `processing_workers = 0`); run
+        /// `reelshare worker` processes beside it.
+        #[arg(long)]
+        no_workers: bool,
     },
     /// Process queued uploads without serving HTTP (scale-out: API nodes then run with
-    /// `processing_workers = 0`).
+    /// `serve --no-workers`).
     Worker {
         #[arg(long)]
         data_dir: Option<PathBuf>,
@@ -114,9 +118,10 @@ async fn main() -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve {
         bind: None,
         data_dir: None,
+        no_workers: false,
     });
     let overrides = match &command {
-        Command::Serve { bind, data_dir } => CommandLineOverrides {
+        Command::Serve { bind, data_dir, .. } => CommandLineOverrides {
             bind: bind.clone(),
             data_dir: data_dir.clone(),
         },
@@ -140,7 +145,10 @@ async fn main() -> anyhow::Result<()> {
     }
     init_logging(settings.log_format);
     match command {
-        Command::Serve { .. } => {
+        Command::Serve { no_workers, .. } => {
+            if no_workers {
+                settings.processing_workers = 0;
+            }
             let bind = settings.bind;
             let state = server::build_state(settings, Arc::new(SystemClock)).await?;
             let listener = tokio::net::TcpListener::bind(bind)

@@ -89,6 +89,8 @@ pub async fn insert_video_and_job(
     let mut tx = pool.begin().await?;
     let id = videos::insert_video_on(&mut tx, new).await?;
     enqueue_on(&mut tx, id, now).await?;
+    // Delivered on commit: workers in other processes look at once.
+    crate::wakeups::notify_job_queued(&mut tx).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -189,6 +189,12 @@ impl Projection {
     ) -> Result<(), StoreError> {
         let period = Period::containing(now.as_micros());
         let allocation = solve_period(pool, period, payout).await?;
+        self.install(allocation);
+        Ok(())
+    }
+
+    /// Publishes `allocation` (solved here or by the leader) to this node's readers.
+    pub fn install(&self, allocation: PeriodAllocation) {
         let by_video = allocation
             .entries
             .iter()
@@ -202,7 +208,15 @@ impl Projection {
             allocation,
             by_video,
         });
-        Ok(())
+    }
+
+    /// The current projection as stored for other nodes ([`shared`](crate::payout::shared)).
+    pub fn encoded(&self) -> (Period, String) {
+        let snapshot = self.snapshot();
+        (
+            snapshot.allocation.period,
+            crate::payout::shared::encode(&snapshot.allocation),
+        )
     }
 }
 
