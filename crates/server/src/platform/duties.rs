@@ -122,3 +122,81 @@ async fn follow(state: &AppState, round: &mut Round) -> Result<(), StoreError> {
     round.loaded = Some((period, stored.solved_at));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+    use crate::payout::projection::allocate_period;
+    use crate::settings::Settings;
+    use domain::ids::VideoId;
+
+    /// Rows of four videos with activity (as in `payout::shared`'s test).
+    fn rows() -> Vec<store::periods::PeriodRow> {
+        (1..=4)
+            .map(|video_id| store::periods::PeriodRow {
+                video_id,
+                account_id: 1,
+                title: format!("A clear title number {video_id}"),
+                description: "Something to say about it.".into(),
+                compliance: 1.0,
+                under_review: 0,
+                stats: store::videos::VideoStats {
+                    qualified_views: 10 * video_id,
+                    likes: 4,
+                    comments: 2,
+                    shares: 1,
+                    completion_sum: 5.0 * video_id as f64,
+                    distinct_viewers: 10 * video_id,
+                    repeat_viewers: video_id,
+                },
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_follower_serves_the_leaders_stored_projection_without_solving() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::for_data_dir(dir.path());
+        settings.media.ffmpeg = media::FfmpegMode::Disabled;
+        let clock = Arc::new(ManualClock::starting_now());
+        let leader = crate::build_state(settings.clone(), clock.clone())
+            .await
+            .unwrap();
+        let follower = crate::build_state(settings, clock.clone()).await.unwrap();
+
+        // The leader's solve (of rows only it has seen), stored under its lease.
+        let period = Period::containing(clock.now().as_micros());
+        let solved = allocate_period(period, &rows(), &leader.settings.payout);
+        assert!(solved.entries.iter().all(|e| e.line.earns()));
+        leader.projection.install(solved.clone());
+        let leadership = Leadership::new(Duration::from_secs(15));
+        let Role::Leader(held) = leadership.tick(leader.pool(), clock.now()).await.unwrap() else {
+            panic!("the only node leads")
+        };
+        let (_, entries) = leader.projection.encoded();
+        store::projections::publish(
+            leader.pool(),
+            &held,
+            clock.now(),
+            &period.to_string(),
+            clock.now(),
+            &entries,
+        )
+        .await
+        .unwrap();
+
+        // The follower's database has no activity at all: solving would give nothing.
+        assert_eq!(follower.projection.payout(VideoId::new(4)).amount, 0.0);
+        let mut following = Round::default();
+        follow(&follower, &mut following).await.unwrap();
+        for entry in &solved.entries {
+            assert_eq!(follower.projection.entry(entry.video).as_ref(), Some(entry));
+        }
+        assert_eq!(following.loaded, Some((period, clock.now())));
+
+        // Nothing newer stored: the follower keeps what it has.
+        follow(&follower, &mut following).await.unwrap();
+        assert_eq!(following.loaded, Some((period, clock.now())));
+    }
+}
