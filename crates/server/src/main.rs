@@ -44,6 +44,10 @@ enum Command {
     Worker {
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Also serve `/metrics` and `/health_check` (nothing else) on this address, e.g.
+        /// 127.0.0.1:9101, so the worker's job series can be scraped. Default: no HTTP.
+        #[arg(long, env = "REELSHARE_WORKER_METRICS_BIND")]
+        metrics_bind: Option<std::net::SocketAddr>,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate {
@@ -126,7 +130,7 @@ async fn main() -> anyhow::Result<()> {
             data_dir: data_dir.clone(),
         },
         Command::Migrate { data_dir }
-        | Command::Worker { data_dir }
+        | Command::Worker { data_dir, .. }
         | Command::Token { data_dir, .. }
         | Command::Payout { data_dir, .. }
         | Command::Demo { data_dir, .. } => CommandLineOverrides {
@@ -156,9 +160,15 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("binding {bind}"))?;
             server::run(listener, state, shutdown_signal()).await
         }
-        Command::Worker { .. } => {
+        Command::Worker { metrics_bind, .. } => {
             settings.processing_workers = settings.processing_workers.max(1);
             let state = server::build_state(settings, Arc::new(SystemClock)).await?;
+            if let Some(address) = metrics_bind {
+                let listener = tokio::net::TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("binding {address}"))?;
+                tokio::spawn(server::http::metrics::serve_alone(listener, state.clone()));
+            }
             server::run_workers(state, shutdown_signal()).await
         }
         Command::Migrate { .. } => {

@@ -28,6 +28,8 @@ use crate::upload::publishing::new_user_id;
 
 /// Builds the application state for `settings` with the given clock.
 pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    // Before anything is recorded: series recorded without a recorder are lost.
+    crate::observe::metrics::handle();
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
     clear_staging(&settings).context("clearing the staging directory")?;

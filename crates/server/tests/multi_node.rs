@@ -131,10 +131,22 @@ impl Cluster {
         (server, base)
     }
 
+    /// `reelshare worker` with one in-process worker, once it listens for jobs; its metrics
+    /// on `metrics_port`.
+    async fn worker_with_metrics(&self, metrics_port: u16) -> Worker {
+        let bind = format!("127.0.0.1:{metrics_port}");
+        self.start_worker(&["worker", "--metrics-bind", &bind])
+            .await
+    }
+
     /// `reelshare worker` with one in-process worker, once it listens for jobs.
     async fn worker(&self) -> Worker {
+        self.start_worker(&["worker"]).await
+    }
+
+    async fn start_worker(&self, args: &[&str]) -> Worker {
         let mut child = self
-            .command(&["worker"])
+            .command(args)
             .env("REELSHARE_PROCESSING_WORKERS", "1")
             .stdout(Stdio::piped())
             .spawn()
@@ -303,7 +315,8 @@ async fn a_job_queued_by_an_api_node_wakes_a_worker_in_another_process_at_once()
     )
     .await;
     let (_api, base) = cluster.api_node().await;
-    let worker = cluster.worker().await;
+    let metrics_port = free_port();
+    let worker = cluster.worker_with_metrics(metrics_port).await;
     let worker_started = Instant::now();
     let token = register(&base, "nora").await;
     let hash_id = upload(&base, &token, fixture(CLIP)).await;
@@ -316,6 +329,32 @@ async fn a_job_queued_by_an_api_node_wakes_a_worker_in_another_process_at_once()
     );
     println!("queued → ready through another process: {took:?}");
     assert_eq!(worker.messages("upload processed: draft ready").len(), 1);
+
+    // The worker's own series, scraped from its metrics-only listener.
+    let scraped = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |series: &str| {
+        scraped.lines().find_map(|line| {
+            line.strip_prefix(series)?
+                .strip_prefix(' ')?
+                .parse::<f64>()
+                .ok()
+        })
+    };
+    assert_eq!(
+        value(r#"reelshare_jobs_finished_total{outcome="ready"}"#),
+        Some(1.0),
+        "{scraped}"
+    );
+    assert_eq!(
+        value(r#"reelshare_job_processing_duration_seconds_count{outcome="ready"}"#),
+        Some(1.0)
+    );
+    assert_eq!(value(r#"reelshare_jobs{state="queued"}"#), Some(0.0));
 }
 
 #[tokio::test]

@@ -6,6 +6,9 @@
 //! (a route layer on each router) copies it onto the response, where [`count`] (the outer
 //! layer) reads it.
 //!
+//! A `reelshare worker` serves no HTTP, but can serve this route alone ([`serve_alone`],
+//! `--metrics-bind`) so its job series can be scraped.
+//!
 //! Access: `/metrics` reveals operational data (traffic by route, queue depth), so it is not
 //! public. With `metrics_token` set, a scrape must send `Authorization: Bearer <token>`
 //! (compared in constant time). Without it, only scrapes whose socket peer is a loopback
@@ -80,6 +83,32 @@ pub async fn scrape(State(state): State<AppState>, request: Request) -> Response
         series::handle().render(),
     )
         .into_response()
+}
+
+/// `/metrics` and `/health_check` alone on `listener`: a `reelshare worker --metrics-bind`,
+/// which serves no other HTTP. Same access rule; logged, not fatal, if serving stops.
+pub async fn serve_alone(listener: tokio::net::TcpListener, state: AppState) {
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route("/metrics", get(scrape))
+        .route("/health_check", get(health_check))
+        .with_state(state);
+    tracing::info!(address = ?listener.local_addr().ok(), "serving /metrics");
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    if let Err(error) = axum::serve(listener, service).await {
+        tracing::warn!(%error, "stopped serving /metrics");
+    }
+}
+
+async fn health_check(State(state): State<AppState>) -> Response {
+    match crate::observe::health::check(&state).await {
+        Ok(()) => axum::Json(serde_json::json!({})).into_response(),
+        Err(unhealthy) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({ "detail": unhealthy.to_string() })),
+        )
+            .into_response(),
+    }
 }
 
 /// The access rule described at the top of this module.
