@@ -726,6 +726,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_metrics_token_is_kept_but_never_shown() {
+        let settings = Settings::from_raw(RawSettings {
+            metrics_token: " tok-3f9a ".into(),
+            ..RawSettings::default()
+        })
+        .unwrap();
+        let token = settings.metrics_token.as_ref().unwrap();
+        assert_eq!(token.expose(), "tok-3f9a");
+        assert!(!format!("{settings:?}").contains("tok-3f9a"));
+        assert!(
+            Settings::from_raw(RawSettings::default())
+                .unwrap()
+                .metrics_token
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn node_timings_have_floors() {
+        let settings = Settings::from_raw(RawSettings {
+            job_poll_seconds: 0,
+            job_lease_seconds: 1,
+            leader_lease_seconds: 0,
+            ..RawSettings::default()
+        })
+        .unwrap();
+        assert_eq!(settings.job_poll, Duration::from_secs(1));
+        assert_eq!(settings.job_lease, Duration::from_secs(3));
+        assert_eq!(settings.leader_lease, Duration::from_secs(3));
+    }
+
+    #[test]
     fn defaults_listen_on_8080_with_sqlite_under_data() {
         let settings = Settings::from_raw(RawSettings::default()).unwrap();
         assert_eq!(settings.bind.port(), 8080);
