@@ -52,6 +52,11 @@ pub struct HashId(String);
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UserId(String);
 
+/// Id of a resumable (tus) upload in progress; also the name of its partial file, which the
+/// parse rule keeps a safe file name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UploadId(String);
+
 macro_rules! random_id {
     ($name:ident) => {
         impl $name {
@@ -80,6 +85,7 @@ macro_rules! random_id {
 }
 random_id!(HashId);
 random_id!(UserId);
+random_id!(UploadId);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
@@ -108,5 +114,8 @@ mod tests {
         assert!(HashId::parse("abc").is_err());
         assert!(HashId::parse("abcDEF0123456/_x").is_err());
         assert!(UserId::parse("abcDEF0123456-_xy").is_err());
+        assert!(UploadId::parse("abcDEF0123456-_x").is_ok());
+        assert!(UploadId::parse("../../etc/passwd").is_err());
+        assert!(UploadId::parse("abcDEF012345.part").is_err());
     }
 }

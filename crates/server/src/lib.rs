@@ -10,11 +10,14 @@
 //!   - [`creator_api`]: the Creator API (`{"error"}` shape).
 //!   - [`video_api`]: the Video API with its accounts and engagement endpoints (FastAPI's
 //!     `{"detail"}` shape).
+//! - [`web`]: the web app under `/app/`: server-rendered pages, embedded scripts, sign-in by
+//!   cookie.
 //! - [`http`]: what the surfaces share on the wire: the router, auth, signed links, byte
 //!   streaming, time formats, the OpenAPI document.
 //! - [`observe`]: metrics, health checks and request ids.
 //! - [`upload`]: an upload's way in: streaming to staging, publishing, the processing
 //!   workers, orphan sweeps.
+//! - [`tus`]: resumable uploads (tus 1.0) at `/tus/`.
 //! - [`engagement`]: the watch-report writer and the engagement endpoints' video cache.
 //! - [`platform`]: work done once per platform (the leader lease, projection, sweeps).
 //! - [`payout`]: scoring, the open period's projection, closing periods, `reelshare payout`.
@@ -33,7 +36,9 @@ pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod token_cli;
+pub mod tus;
 pub mod upload;
 mod video_api;
+mod web;
 
 pub use startup::{build_state, run, run_workers};

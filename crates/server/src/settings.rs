@@ -125,6 +125,10 @@ pub struct RawSettings {
     /// allowed), or a list: a TOML array, or one string of comma-separated origins (as the
     /// environment gives it); an empty list allows no other origin.
     pub cors_allowed_origins: RawOrigins,
+    /// A resumable (tus) upload with no byte received for this long expires and is swept.
+    pub tus_expiry_hours: u64,
+    /// Unfinished resumable uploads one account may have at once.
+    pub tus_max_open_uploads: u64,
 }
 
 /// `cors_allowed_origins` as written: one string or a list of them.
@@ -201,6 +205,8 @@ impl Default for RawSettings {
             rate_limit_comment_per_account: "20/min burst 10".into(),
             rate_limit_report_per_ip: "30/min burst 10".into(),
             rate_limit_report_per_account: "10/min burst 5".into(),
+            tus_expiry_hours: 24,
+            tus_max_open_uploads: 10,
         }
     }
 }
@@ -249,6 +255,9 @@ pub struct Settings {
     pub password_hashing: PasswordHashingLimits,
     pub rate_limits: RateLimits,
     pub cors_allowed_origins: AllowedOrigins,
+    /// See [`RawSettings::tus_expiry_hours`].
+    pub tus_expiry: Duration,
+    pub tus_max_open_uploads: u64,
 }
 
 /// A secret setting: its `Debug` (and so any logged settings) never shows it.
@@ -675,6 +684,8 @@ impl Settings {
                 wait: Duration::from_secs(raw.password_hash_wait_seconds),
             },
             rate_limits,
+            tus_expiry: Duration::from_secs(raw.tus_expiry_hours.max(1) * 3600),
+            tus_max_open_uploads: raw.tus_max_open_uploads.max(1),
         })
     }
 

@@ -142,6 +142,7 @@ pub async fn run(
     ));
     crate::upload::worker::spawn(&state, &mut workers);
     workers.spawn(clear_staging_forever(state.settings.clone()));
+    workers.spawn(crate::tus::sweep::sweep_forever(state.clone()));
     warn_about_unsafe_settings(&state.settings);
     tracing::info!(address = %listener.local_addr()?, "reelshare listening");
     let served = crate::http::serve::serve(

@@ -4,7 +4,9 @@
 //! - while a worker holds a processing job: after a restart the job is taken again once its
 //!   lease runs out and finishes, the video is ready once, with exactly its three objects;
 //! - during `reelshare payout close`, again and again: the ledger is either empty or one
-//!   complete set of lines summing to the pool, and once closed a period is refused.
+//!   complete set of lines summing to the pool, and once closed a period is refused;
+//! - in the middle of a resumable (tus) PATCH: after a restart the upload resumes from the last
+//!   recorded offset, and the finished original holds exactly the bytes sent.
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -422,4 +424,118 @@ async fn payout_close_killed_at_any_moment_leaves_no_or_one_complete_ledger() {
     );
     assert_eq!(ledger(&db, &period).await, (Some(pool), lines, total));
     db.close().await;
+}
+
+/// `HEAD /tus/{id}`'s `Upload-Offset`.
+async fn tus_offset(url: &str, token: &str) -> u64 {
+    let response = reqwest::Client::new()
+        .head(url)
+        .bearer_auth(token)
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.headers()["upload-offset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_tus_patch_resumes_from_the_last_recorded_offset() {
+    const CHECKPOINT: usize = 4 << 20;
+    let data = tempfile::tempdir().unwrap();
+    let token = token(data.path());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Server(serve(data.path(), port).spawn().unwrap());
+    wait_until_up(&base).await;
+
+    let bytes: Vec<u8> = (0..CHECKPOINT + (2 << 20))
+        .map(|n| (n % 251) as u8)
+        .collect();
+    let created = reqwest::Client::new()
+        .post(format!("{base}/tus/"))
+        .bearer_auth(&token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", bytes.len().to_string())
+        .header("Upload-Metadata", "filename YS5iaW4=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let url = created.headers()["location"].to_str().unwrap().to_owned();
+    let path = url.strip_prefix(&base).unwrap().to_owned();
+
+    // A PATCH of everything that sends a checkpoint and a half, then stalls.
+    let mut socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        socket,
+        "PATCH {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n\
+         Tus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n\
+         Content-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
+        bytes.len()
+    )
+    .unwrap();
+    socket.write_all(&bytes[..CHECKPOINT + (1 << 20)]).unwrap();
+    socket.flush().unwrap();
+    // The first checkpoint: the first network chunk's end past 4 MiB (the next would be 4 MiB
+    // later, more than was sent).
+    let started = Instant::now();
+    let recorded = loop {
+        let offset = tus_offset(&url, &token).await;
+        if offset >= CHECKPOINT as u64 {
+            break offset;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no checkpoint was recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(recorded < (CHECKPOINT + (1 << 20)) as u64);
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    drop(socket);
+
+    // Processing stays off, so the stored original can be compared before a worker takes it.
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server = Server(
+        serve(data.path(), port)
+            .env("REELSHARE_PROCESSING_WORKERS", "0")
+            .spawn()
+            .unwrap(),
+    );
+    wait_until_up(&base).await;
+    let url = format!("{base}{path}");
+    // Bytes past the record (written, maybe even synced, but not recorded) are not counted.
+    assert_eq!(tus_offset(&url, &token).await, recorded);
+    let finished = reqwest::Client::new()
+        .patch(&url)
+        .bearer_auth(&token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", recorded.to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(bytes[recorded as usize..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(finished.status(), 204);
+    let hash_id = finished.headers()["reelshare-video-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let original = data
+        .path()
+        .join("media/videos")
+        .join(&hash_id)
+        .join("original");
+    assert!(std::fs::read(original).unwrap() == bytes, "the exact bytes");
+    assert_eq!(
+        files_under(&data.path().join("staging/resumable")),
+        Vec::<PathBuf>::new()
+    );
 }

@@ -297,3 +297,19 @@ pub async fn unfollow(
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Whether `follower` follows `followee`.
+pub async fn is_following(
+    pool: &AnyPool,
+    follower: AccountId,
+    followee: AccountId,
+) -> Result<bool, StoreError> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT CAST(1 AS BIGINT) FROM follows WHERE follower_id = $1 AND followee_id = $2",
+    )
+    .bind(follower.get())
+    .bind(followee.get())
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.is_some())
+}

@@ -62,7 +62,8 @@ pub struct ClaimTerms {
     pub max_attempts: u32,
 }
 
-/// Queues processing of `video` inside the caller's transaction.
+/// Queues processing of `video` inside the caller's transaction; on PostgreSQL, workers in
+/// every process are notified when it commits ([`crate::wakeups`]).
 pub async fn enqueue_on(
     conn: &mut AnyConnection,
     video: VideoId,
@@ -77,6 +78,7 @@ pub async fn enqueue_on(
     .bind(now.as_micros())
     .fetch_one(&mut *conn)
     .await?;
+    crate::wakeups::notify_job_queued(conn).await?;
     Ok(id.0)
 }
 
@@ -89,8 +91,6 @@ pub async fn insert_video_and_job(
     let mut tx = pool.begin().await?;
     let id = videos::insert_video_on(&mut tx, new).await?;
     enqueue_on(&mut tx, id, now).await?;
-    // Delivered on commit: workers in other processes look at once.
-    crate::wakeups::notify_job_queued(&mut tx).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -18,6 +18,8 @@
 //! - [`wakeups`]: PostgreSQL `NOTIFY`/`LISTEN` when a job is queued.
 //! - [`media_store`]: where video and thumbnail bytes live, behind `object_store`.
 //! - [`staging`]: the local file an upload streams into before it is accepted.
+//! - [`resumable`]: a resumable (tus) upload's partial bytes, kept across requests.
+//! - [`tus_uploads`]: the rows of resumable uploads in progress.
 //! - [`error`]: [`StoreError`], classified at this boundary.
 
 pub mod accounts;
@@ -32,7 +34,9 @@ pub mod moderation;
 pub mod periods;
 pub mod projections;
 pub mod rebuild;
+pub mod resumable;
 pub mod staging;
+pub mod tus_uploads;
 pub mod videos;
 pub mod wakeups;
 pub mod watches;

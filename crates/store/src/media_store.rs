@@ -101,6 +101,16 @@ impl MediaStore {
         Ok(StagedFile::create_in(&self.staging_dir).await?)
     }
 
+    /// Where resumable (tus) uploads keep their partial bytes: local disk, whatever the store.
+    pub fn resumable_dir(&self) -> PathBuf {
+        self.staging_dir.join("resumable")
+    }
+
+    /// The staging directory, where a finished resumable upload moves before it is stored.
+    pub fn staging_dir(&self) -> &Path {
+        &self.staging_dir
+    }
+
     /// Makes a finished staged file the video's original. Durable when this returns.
     pub async fn put_original(
         &self,

@@ -157,3 +157,31 @@ pub async fn status(pool: &AnyPool, video: VideoId) -> Result<ModerationStatus, 
     .await?
     .unwrap_or_default())
 }
+
+/// A video waiting for a moderator: reported since the last decision, or under review.
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct QueuedVideo {
+    pub video_id: i64,
+    pub hash_id: String,
+    pub title: String,
+    pub under_review: i64,
+    pub pending_reports: i64,
+    /// The newest report's reason.
+    pub latest_reason: Option<String>,
+}
+
+/// The moderation queue: videos under review first, then by pending reports; at most `limit`.
+pub async fn queue(pool: &AnyPool, limit: u32) -> Result<Vec<QueuedVideo>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT m.video_id, v.hash_id, v.title, m.under_review, m.pending_reports, \
+           (SELECT r.reason FROM reports r WHERE r.video_id = m.video_id \
+            ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS latest_reason \
+         FROM moderation m JOIN videos v ON v.id = m.video_id \
+         WHERE m.pending_reports > 0 OR m.under_review <> 0 \
+         ORDER BY m.under_review DESC, m.pending_reports DESC, m.video_id \
+         LIMIT $1",
+    )
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?)
+}

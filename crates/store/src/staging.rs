@@ -42,7 +42,7 @@ pub struct StagedFile {
 }
 
 /// The suffix of staged files, live or left by a crash.
-const PART: &str = ".part";
+pub(crate) const PART: &str = ".part";
 /// The suffix of a staged file in the instant before it is locked.
 const NEW: &str = ".new";
 /// A `.new` file older than this was left by a crash in that instant.
@@ -170,6 +170,17 @@ impl StagedFile {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// A finished file already in the staging directory, whose lock `lock` holds: a resumable
+    /// upload's bytes once they are all in (see [`resumable`](crate::resumable)).
+    pub(crate) fn adopt(path: PathBuf, lock: std::fs::File, len: u64) -> io::Result<Self> {
+        Ok(Self {
+            path: TempPath::try_from_path(path)?,
+            writer: None,
+            len,
+            _lock: lock,
+        })
     }
 
     /// Gives up ownership of the file: it will no longer be deleted on drop.

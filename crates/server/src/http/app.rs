@@ -27,7 +27,7 @@ use tracing::Level;
 use crate::http::{cors, metrics, openapi};
 use crate::observe::request_id;
 use crate::state::AppState;
-use crate::{creator_api, video_api};
+use crate::{creator_api, video_api, web};
 
 pub fn app(state: AppState) -> Router {
     let video_api = NormalizePath::trim_trailing_slash(
@@ -40,6 +40,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(creator_api::router())
         .merge(openapi::router())
+        .merge(web::router())
+        .merge(crate::tus::router())
         .route("/metrics", get(metrics::scrape))
         .route_layer(from_fn(metrics::tag_route))
         .method_not_allowed_fallback(method_not_allowed)
@@ -48,7 +50,17 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::map_response(
             crate::http::headers::protect,
         ))
+        // A session cookie authenticates an unsafe request only with its CSRF token.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::session_cookie::csrf_gate,
+        ))
         .layer(cors::layer(&state.settings.cors_allowed_origins))
+        // Outside CORS, which answers every OPTIONS: tus discovery on the same answer.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::tus::discovery::answer_options,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)

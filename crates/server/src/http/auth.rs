@@ -5,6 +5,11 @@
 //!
 //! Each API surface turns [`AuthError`] into its own error shape.
 //!
+//! A browser signed in to the web app sends the same kind of token in the session cookie
+//! instead ([`session_cookie`](super::session_cookie), which also checks CSRF): a bearer
+//! token wins when both are sent; a stale or unknown cookie is anonymity, not an error, so an
+//! expired browser session still sees public pages and feeds.
+//!
 //! Hashing and verifying can run in caller-owned [`HashMemory`] (Argon2's 19 MiB working
 //! area), which [`hashing`](super::hashing) keeps one of per slot: allocating it afresh for
 //! every hash on whichever blocking thread runs it leaves the memory cached in that thread's
@@ -24,6 +29,7 @@ use sha2::{Digest, Sha256};
 use store::StoreError;
 use store::accounts;
 
+use super::session_cookie;
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -169,13 +175,20 @@ pub async fn optional_account(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Account>, AuthError> {
-    let Some(token) = bearer_token(headers)? else {
+    let now = state.clock.now().as_micros();
+    if let Some(token) = bearer_token(headers)? {
+        return match accounts::account_for_token(state.pool(), &token_hash(token), now).await {
+            Ok(account) => Ok(Some(account)),
+            Err(StoreError::NotFound) => Err(AuthError::Invalid),
+            Err(other) => Err(other.into()),
+        };
+    }
+    let Some(token) = session_cookie::session_token(headers) else {
         return Ok(None);
     };
-    let now = state.clock.now().as_micros();
     match accounts::account_for_token(state.pool(), &token_hash(token), now).await {
         Ok(account) => Ok(Some(account)),
-        Err(StoreError::NotFound) => Err(AuthError::Invalid),
+        Err(StoreError::NotFound) => Ok(None),
         Err(other) => Err(other.into()),
     }
 }

@@ -20,18 +20,21 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::settings::AllowedOrigins;
 
 /// Every method the APIs serve.
-pub const ALLOWED_METHODS: [Method; 5] = [
+pub const ALLOWED_METHODS: [Method; 6] = [
     Method::GET,
     Method::HEAD,
     Method::POST,
     Method::PUT,
     Method::DELETE,
+    // tus uploads.
+    Method::PATCH,
 ];
 
 /// The request headers the APIs read, beyond the ones browsers may always send: the bearer
 /// token, JSON and form bodies, byte ranges and conditional reads of media, the anonymous
-/// viewer's id; and `X-Requested-With`, which some HTTP libraries add on their own.
-pub const ALLOWED_HEADERS: [&str; 9] = [
+/// viewer's id; and `X-Requested-With`, which some HTTP libraries add on their own; and the
+/// tus protocol's request headers.
+pub const ALLOWED_HEADERS: [&str; 15] = [
     "authorization",
     "content-type",
     "range",
@@ -41,12 +44,19 @@ pub const ALLOWED_HEADERS: [&str; 9] = [
     "x-viewer-id",
     "x-requested-with",
     "accept",
+    "tus-resumable",
+    "upload-length",
+    "upload-offset",
+    "upload-metadata",
+    "upload-checksum",
+    "upload-defer-length",
 ];
 
 /// The response headers players, uploaders and API clients read, beyond the ones browsers
 /// always show: ranges and sizes of media, validators, where a redirect or new resource is,
-/// when to retry, why a token was refused, which methods a path serves.
-pub const EXPOSED_HEADERS: [&str; 9] = [
+/// when to retry, why a token was refused, which methods a path serves; and the tus protocol's
+/// response headers, with the video a finished tus upload became.
+pub const EXPOSED_HEADERS: [&str; 19] = [
     "accept-ranges",
     "content-range",
     "content-length",
@@ -56,6 +66,16 @@ pub const EXPOSED_HEADERS: [&str; 9] = [
     "retry-after",
     "www-authenticate",
     "allow",
+    "upload-offset",
+    "upload-length",
+    "upload-metadata",
+    "upload-expires",
+    "tus-resumable",
+    "tus-version",
+    "tus-extension",
+    "tus-max-size",
+    "tus-checksum-algorithm",
+    "reelshare-video-id",
 ];
 
 /// How long a browser may reuse a preflight's answer (FastAPI's default).

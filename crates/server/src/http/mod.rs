@@ -6,6 +6,7 @@
 //! - [`cors`]: cross-origin access for browser apps on other origins.
 //! - [`openapi`]: `/openapi.json` and `/docs`.
 //! - [`auth`]: passwords, bearer tokens, who is calling.
+//! - [`session_cookie`]: the web app's session cookie and the CSRF check on unsafe requests.
 //! - [`signing`]: HMAC-signed links.
 //! - [`streaming`]: serving stored bytes with ranges and ETags.
 //! - [`timefmt`]: timestamps on the wire.
@@ -32,6 +33,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod serve;
+pub mod session_cookie;
 pub mod signing;
 pub mod streaming;
 pub mod timefmt;

@@ -44,6 +44,11 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
 }
 
 impl QueryParams {
+    /// No query at all (for calling an endpoint's function from another surface).
+    pub fn empty() -> Self {
+        Self(HashMap::new())
+    }
+
     pub fn reader(&self) -> QueryReader<'_> {
         QueryReader {
             params: &self.0,

@@ -5,7 +5,7 @@
 //! - [`sessions`]: the three endpoints and how tokens are issued.
 
 mod credentials;
-mod sessions;
+pub(crate) mod sessions;
 
 use axum::Router;
 use utoipa::OpenApi;

@@ -43,12 +43,12 @@ pub fn router() -> Router<AppState> {
 /// One of the caller's videos in the open period's projection.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ProjectedVideo {
-    video_id: i64,
-    hash_id: String,
-    qualified_views: u64,
+    pub(crate) video_id: i64,
+    pub(crate) hash_id: String,
+    pub(crate) qualified_views: u64,
     /// The video's share of the pool.
-    rev_prop: f64,
-    proj_earnings: f64,
+    pub(crate) rev_prop: f64,
+    pub(crate) proj_earnings: f64,
 }
 
 /// A ledger line of a closed period.
@@ -56,24 +56,24 @@ pub(crate) struct ProjectedVideo {
 #[schema(as = LedgerLine)]
 pub(crate) struct LedgerJson {
     /// `YYYY-MM`.
-    period: String,
-    video_id: i64,
-    qualified_views: i64,
-    quality_score: f64,
-    rev_prop: f64,
-    amount_cents: i64,
+    pub(crate) period: String,
+    pub(crate) video_id: i64,
+    pub(crate) qualified_views: i64,
+    pub(crate) quality_score: f64,
+    pub(crate) rev_prop: f64,
+    pub(crate) amount_cents: i64,
 }
 
 /// What the caller earns: the open period's projection and the closed periods' ledger.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct CreatorEarnings {
     /// `YYYY-MM`.
-    open_period: String,
-    pool: f64,
-    projected: Vec<ProjectedVideo>,
-    projected_total: f64,
-    ledger: Vec<LedgerJson>,
-    paid_total_cents: i64,
+    pub(crate) open_period: String,
+    pub(crate) pool: f64,
+    pub(crate) projected: Vec<ProjectedVideo>,
+    pub(crate) projected_total: f64,
+    pub(crate) ledger: Vec<LedgerJson>,
+    pub(crate) paid_total_cents: i64,
 }
 
 /// Get My Earnings
@@ -146,25 +146,25 @@ async fn owned_video(
 #[schema(as = EarningsExplanation)]
 pub(crate) struct Explained {
     /// The open period, `YYYY-MM`.
-    period: String,
-    video_id: i64,
-    hash_id: String,
-    qualified_views: u64,
+    pub(crate) period: String,
+    pub(crate) video_id: i64,
+    pub(crate) hash_id: String,
+    pub(crate) qualified_views: u64,
     #[schema(value_type = VideoMetricsJson)]
-    metrics: VideoMetrics,
+    pub(crate) metrics: VideoMetrics,
     /// Q.
-    quality_score: f64,
-    s: f64,
-    w: f64,
-    rev_prop: f64,
-    proj_earnings: f64,
+    pub(crate) quality_score: f64,
+    pub(crate) s: f64,
+    pub(crate) w: f64,
+    pub(crate) rev_prop: f64,
+    pub(crate) proj_earnings: f64,
     /// Why it earns nothing; null when it earns.
     #[schema(value_type = Option<ZeroReasonJson>)]
-    zero_reason: Option<ZeroReason>,
-    pool: f64,
-    alpha: f64,
-    lambda_fair: f64,
-    lambda_eff: f64,
+    pub(crate) zero_reason: Option<ZeroReason>,
+    pub(crate) pool: f64,
+    pub(crate) alpha: f64,
+    pub(crate) lambda_fair: f64,
+    pub(crate) lambda_eff: f64,
 }
 
 // Documentation only: describes the JSON of `domain::metrics::VideoMetrics`, which the
@@ -268,20 +268,20 @@ pub(crate) async fn explain(
 #[derive(Serialize, ToSchema)]
 pub(crate) struct DayPoint {
     /// `YYYY-MM-DD`.
-    date: String,
-    qualified_views: i64,
+    pub(crate) date: String,
+    pub(crate) qualified_views: i64,
     /// The period's amount split in proportion to each day's qualified views.
-    earnings: f64,
+    pub(crate) earnings: f64,
 }
 
 /// A video's qualified views and earnings per day of a period so far.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct DailySeries {
-    period: String,
+    pub(crate) period: String,
     /// `projected` for the open period, `closed` once the ledger holds it, `unclosed` for a
     /// past period not closed yet (no amounts).
-    status: &'static str,
-    days: Vec<DayPoint>,
+    pub(crate) status: &'static str,
+    pub(crate) days: Vec<DayPoint>,
 }
 
 /// Get A Video's Daily Earnings

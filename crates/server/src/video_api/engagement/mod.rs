@@ -18,9 +18,9 @@
 //! [`openapi`] collects them for `/openapi.json`.
 
 mod comments;
-mod earnings;
+pub(crate) mod earnings;
 mod follows;
-mod moderation;
+pub(crate) mod moderation;
 mod reactions;
 mod views;
 

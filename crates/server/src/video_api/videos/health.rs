@@ -1,10 +1,12 @@
 //! `GET /health_check` (an empty JSON object while the database and media storage answer,
 //! [`observe::health`](crate::observe::health); else 503 `{"detail": …}` with `Retry-After`)
-//! and `GET /`, which redirects to it, as the original service did.
+//! and `GET /`, which redirects to it, as the original service did; a browser (`Accept`
+//! naming `text/html`) is sent to the web app at `/app/` instead, so API clients see no
+//! change.
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::http::header::RETRY_AFTER;
+use axum::http::header::{ACCEPT, RETRY_AFTER};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -38,7 +40,16 @@ pub(crate) async fn health_check(State(state): State<AppState>) -> Response {
 
 /// Redirect To Health Check
 #[utoipa::path(get, path = "/", tag = "video",
-    responses((status = 307, description = "Redirect to /health_check")))]
-pub(crate) async fn redirect_to_health_check() -> Redirect {
-    Redirect::temporary("/health_check")
+    responses((status = 307, description = "Redirect to /health_check (to the web app `/app/` for browsers)")))]
+pub(crate) async fn redirect_to_health_check(headers: HeaderMap) -> Redirect {
+    let wants_html = headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.to_ascii_lowercase().contains("text/html"));
+    if wants_html {
+        Redirect::temporary("/app/")
+    } else {
+        Redirect::temporary("/health_check")
+    }
 }
