@@ -359,9 +359,14 @@ async fn a_job_queued_by_an_api_node_wakes_a_worker_in_another_process_at_once()
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL (DATABASE_URL)"]
-async fn two_api_nodes_and_workers_share_one_database_and_storage_and_survive_a_killed_worker() {
+async fn two_api_nodes_and_workers_share_one_database_and_a_local_media_dir() {
+    two_api_nodes_and_workers_survive_a_killed_worker(SharedStorage::local()).await;
+}
+
+/// The multi-node scenario on `storage` (one test per storage: add a variant, then a test).
+async fn two_api_nodes_and_workers_survive_a_killed_worker(storage: SharedStorage) {
     let cluster = Cluster::new(
-        SharedStorage::local(),
+        storage,
         &[
             ("REELSHARE_JOB_LEASE_SECONDS", "3"),
             ("REELSHARE_JOB_POLL_SECONDS", "1"),
