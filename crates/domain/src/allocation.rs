@@ -146,6 +146,22 @@ impl AllocationLine {
         amount: 0.0,
     };
 
+    /// A line as a solve produced it, read back from storage (one node solves, the others
+    /// read its result). `None` unless every number is finite, `s` and `share` are in
+    /// [0, 1], and `w` and `amount` are not negative.
+    pub fn restore(s: f64, w: f64, share: f64, amount: f64) -> Option<Self> {
+        let fraction = |x: f64| (0.0..=1.0).contains(&x);
+        let non_negative = |x: f64| x.is_finite() && x >= 0.0;
+        (fraction(s) && fraction(share) && non_negative(w) && non_negative(amount)).then_some(
+            Self {
+                s,
+                w,
+                share,
+                amount,
+            },
+        )
+    }
+
     /// `s_v = M_v / Σ M`: the video's share of merit (views × quality).
     pub fn s(&self) -> f64 {
         self.s
@@ -617,6 +633,23 @@ mod tests {
             qualified_views,
             quality: Fraction::parse(quality).unwrap(),
         }
+    }
+
+    #[test]
+    fn a_restored_line_is_the_line_stored_and_nonsense_is_refused() {
+        let line = AllocationLine::restore(0.25, 0.5, 0.3, 30.0).unwrap();
+        assert_eq!(
+            (line.s(), line.w(), line.share(), line.amount()),
+            (0.25, 0.5, 0.3, 30.0)
+        );
+        assert_eq!(
+            AllocationLine::restore(0.0, 0.0, 0.0, 0.0),
+            Some(AllocationLine::ZERO)
+        );
+        assert!(AllocationLine::restore(1.5, 0.5, 0.3, 30.0).is_none());
+        assert!(AllocationLine::restore(0.25, -1.0, 0.3, 30.0).is_none());
+        assert!(AllocationLine::restore(0.25, 0.5, f64::NAN, 30.0).is_none());
+        assert!(AllocationLine::restore(0.25, 0.5, 0.3, f64::INFINITY).is_none());
     }
 
     #[test]

@@ -14,10 +14,12 @@
 //!   cookie.
 //! - [`http`]: what the surfaces share on the wire: the router, auth, signed links, byte
 //!   streaming, time formats, the OpenAPI document.
+//! - [`observe`]: metrics, health checks and request ids.
 //! - [`upload`]: an upload's way in: streaming to staging, publishing, the processing
 //!   workers, orphan sweeps.
 //! - [`tus`]: resumable uploads (tus 1.0) at `/tus/`.
 //! - [`engagement`]: the watch-report writer and the engagement endpoints' video cache.
+//! - [`platform`]: work done once per platform (the leader lease, projection, sweeps).
 //! - [`payout`]: scoring, the open period's projection, closing periods, `reelshare payout`.
 //! - [`demo`]: `reelshare demo`.
 //! - [`token_cli`]: `reelshare token`, a bearer token for an existing creator.
@@ -29,7 +31,9 @@ pub mod demo;
 pub mod engagement;
 pub mod gc;
 pub mod http;
+pub mod observe;
 pub mod payout;
+pub mod platform;
 pub mod settings;
 pub mod startup;
 pub mod state;

@@ -34,12 +34,20 @@ enum Command {
         /// Directory for the SQLite database and media.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Serve HTTP without processing uploads (as `processing_workers = 0`); run
+        /// `reelshare worker` processes beside it.
+        #[arg(long)]
+        no_workers: bool,
     },
     /// Process queued uploads without serving HTTP (scale-out: API nodes then run with
-    /// `processing_workers = 0`).
+    /// `serve --no-workers`).
     Worker {
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Also serve `/metrics` and `/health_check` (nothing else) on this address, e.g.
+        /// 127.0.0.1:9101, so the worker's job series can be scraped. Default: no HTTP.
+        #[arg(long, env = "REELSHARE_WORKER_METRICS_BIND")]
+        metrics_bind: Option<std::net::SocketAddr>,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate {
@@ -123,14 +131,15 @@ async fn main() -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve {
         bind: None,
         data_dir: None,
+        no_workers: false,
     });
     let overrides = match &command {
-        Command::Serve { bind, data_dir } => CommandLineOverrides {
+        Command::Serve { bind, data_dir, .. } => CommandLineOverrides {
             bind: bind.clone(),
             data_dir: data_dir.clone(),
         },
         Command::Migrate { data_dir }
-        | Command::Worker { data_dir }
+        | Command::Worker { data_dir, .. }
         | Command::Token { data_dir, .. }
         | Command::Payout { data_dir, .. }
         | Command::Gc { data_dir, .. }
@@ -154,7 +163,10 @@ async fn main() -> anyhow::Result<()> {
     }
     init_logging(settings.log_format);
     match command {
-        Command::Serve { .. } => {
+        Command::Serve { no_workers, .. } => {
+            if no_workers {
+                settings.processing_workers = 0;
+            }
             let bind = settings.bind;
             let state = server::build_state(settings, Arc::new(SystemClock)).await?;
             let listener = tokio::net::TcpListener::bind(bind)
@@ -162,9 +174,15 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("binding {bind}"))?;
             server::run(listener, state, shutdown_signal()).await
         }
-        Command::Worker { .. } => {
+        Command::Worker { metrics_bind, .. } => {
             settings.processing_workers = settings.processing_workers.max(1);
             let state = server::build_state(settings, Arc::new(SystemClock)).await?;
+            if let Some(address) = metrics_bind {
+                let listener = tokio::net::TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("binding {address}"))?;
+                tokio::spawn(server::http::metrics::serve_alone(listener, state.clone()));
+            }
             server::run_workers(state, shutdown_signal()).await
         }
         Command::Migrate { .. } => {

@@ -70,6 +70,17 @@ pub struct RawSettings {
     pub processing_queue: usize,
     /// Media with no video row older than this is deleted at start-up (left by a crash).
     pub orphan_grace_seconds: u64,
+    /// How often idle workers look for due jobs without being woken (on PostgreSQL they are
+    /// woken across processes by `LISTEN`/`NOTIFY`; this poll is the fallback).
+    pub job_poll_seconds: u64,
+    /// How long a worker's claim on a job lasts unless renewed (a third of it between
+    /// renewals): a dead worker's job is taken again after this.
+    pub job_lease_seconds: u64,
+    /// How long the platform-wide leader's lease lasts unless renewed (renewed every third
+    /// of it): after a leader dies, another node takes over within this.
+    pub leader_lease_seconds: u64,
+    /// Bearer token `/metrics` requires; empty: served only to loopback peers, unproxied.
+    pub metrics_token: String,
     /// Base of the absolute links reelshare hands out (upload form, watch links), e.g.
     /// `https://video.example.org`; empty: a request's `Host` if it is in `allowed_hosts`,
     /// else `http://<bind address>`. Never a `Host` that is not allowed.
@@ -177,6 +188,10 @@ impl Default for RawSettings {
             processing_concurrency: 0,
             processing_queue: 8,
             orphan_grace_seconds: 3600,
+            job_poll_seconds: 5,
+            job_lease_seconds: 30,
+            leader_lease_seconds: 15,
+            metrics_token: String::new(),
             public_url: String::new(),
             cors_allowed_origins: RawOrigins::One("*".into()),
             allowed_hosts: Vec::new(),
@@ -305,6 +320,11 @@ pub struct Settings {
     pub processing_concurrency: usize,
     pub processing_queue: usize,
     pub orphan_grace: Duration,
+    pub job_poll: Duration,
+    pub job_lease: Duration,
+    pub leader_lease: Duration,
+    /// `None`: `/metrics` only for loopback peers (see [`crate::http::metrics`]).
+    pub metrics_token: Option<Secret>,
     /// Without a trailing `/`; `None`: from an allowed `Host`, else the bind address.
     pub public_url: Option<String>,
     /// Lower-cased; see [`RawSettings::allowed_hosts`].
@@ -318,6 +338,26 @@ pub struct Settings {
     /// See [`RawSettings::tus_expiry_hours`].
     pub tus_expiry: Duration,
     pub tus_max_open_uploads: u64,
+}
+
+/// A secret setting: its `Debug` (and so any logged settings) never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
 }
 
 /// The origins whose browser apps may call the APIs (see [`crate::http::cors`]).
@@ -713,6 +753,12 @@ impl Settings {
             },
             processing_queue: raw.processing_queue,
             orphan_grace: Duration::from_secs(raw.orphan_grace_seconds),
+            job_poll: Duration::from_secs(raw.job_poll_seconds.max(1)),
+            job_lease: Duration::from_secs(raw.job_lease_seconds.max(3)),
+            leader_lease: Duration::from_secs(raw.leader_lease_seconds.max(3)),
+            metrics_token: Some(raw.metrics_token.trim())
+                .filter(|token| !token.is_empty())
+                .map(|token| Secret(token.to_owned())),
             public_url: public_url(&raw.public_url)?,
             cors_allowed_origins,
             allowed_hosts,
@@ -782,6 +828,38 @@ fn parse_network(raw: &str) -> Result<ipnet::IpNet, SettingsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_metrics_token_is_kept_but_never_shown() {
+        let settings = Settings::from_raw(RawSettings {
+            metrics_token: " tok-3f9a ".into(),
+            ..RawSettings::default()
+        })
+        .unwrap();
+        let token = settings.metrics_token.as_ref().unwrap();
+        assert_eq!(token.expose(), "tok-3f9a");
+        assert!(!format!("{settings:?}").contains("tok-3f9a"));
+        assert!(
+            Settings::from_raw(RawSettings::default())
+                .unwrap()
+                .metrics_token
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn node_timings_have_floors() {
+        let settings = Settings::from_raw(RawSettings {
+            job_poll_seconds: 0,
+            job_lease_seconds: 1,
+            leader_lease_seconds: 0,
+            ..RawSettings::default()
+        })
+        .unwrap();
+        assert_eq!(settings.job_poll, Duration::from_secs(1));
+        assert_eq!(settings.job_lease, Duration::from_secs(3));
+        assert_eq!(settings.leader_lease, Duration::from_secs(3));
+    }
 
     #[test]
     fn defaults_listen_on_8080_with_sqlite_under_data() {

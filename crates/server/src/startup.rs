@@ -19,6 +19,8 @@ use crate::http::hashing::PasswordHashing;
 use crate::http::limits::{self, RateLimiters};
 use crate::http::signing::Signer;
 use crate::payout::projection::Projection;
+use crate::platform::duties;
+use crate::platform::leader::Leadership;
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::upload::processing::ProcessingPool;
@@ -26,6 +28,8 @@ use crate::upload::publishing::new_user_id;
 
 /// Builds the application state for `settings` with the given clock.
 pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    // Before anything is recorded: series recorded without a recorder are lost.
+    crate::observe::metrics::handle();
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
     clear_staging(&settings).context("clearing the staging directory")?;
@@ -138,11 +142,15 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let refresher = tokio::spawn(refresh_projection_forever(state.clone()));
     let limit_sweeper = tokio::spawn(limits::sweep_forever(Arc::clone(&state.rate_limits)));
-    tokio::spawn(crate::upload::orphans::sweep_in_background(state.clone()));
     // Dropped (and so aborted) with this future, whether it returns or is cancelled.
     let mut workers = tokio::task::JoinSet::new();
+    let leadership = Arc::new(Leadership::new(state.settings.leader_lease));
+    workers.spawn(duties::run_forever(
+        state.clone(),
+        Arc::clone(&leadership),
+        true,
+    ));
     crate::upload::worker::spawn(&state, &mut workers);
     workers.spawn(clear_staging_forever(state.settings.clone()));
     workers.spawn(crate::tus::sweep::sweep_forever(state.clone()));
@@ -155,9 +163,9 @@ pub async fn run(
         shutdown,
     )
     .await;
-    refresher.abort();
     limit_sweeper.abort();
     workers.abort_all();
+    leadership.resign(state.pool()).await;
     state.db.close().await;
     served.context("serving HTTP")
 }
@@ -180,18 +188,6 @@ fn warn_about_unsafe_settings(settings: &Settings) {
     }
 }
 
-/// Re-solves the open period's projection every `projection_refresh` (the first at once).
-async fn refresh_projection_forever(state: AppState) {
-    let mut ticker = tokio::time::interval(state.settings.projection_refresh);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        if let Err(error) = state.refresh_projection().await {
-            tracing::warn!(%error, "could not refresh the payout projection");
-        }
-    }
-}
-
 /// Runs only the processing workers (no HTTP) until `shutdown`: `reelshare worker`, for nodes
 /// that process uploads queued by API nodes running with `processing_workers = 0`.
 pub async fn run_workers(
@@ -199,6 +195,12 @@ pub async fn run_workers(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let mut workers = tokio::task::JoinSet::new();
+    let leadership = Arc::new(Leadership::new(state.settings.leader_lease));
+    workers.spawn(duties::run_forever(
+        state.clone(),
+        Arc::clone(&leadership),
+        false,
+    ));
     crate::upload::worker::spawn(&state, &mut workers);
     workers.spawn(clear_staging_forever(state.settings.clone()));
     tracing::info!(
@@ -207,6 +209,7 @@ pub async fn run_workers(
     );
     shutdown.await;
     workers.abort_all();
+    leadership.resign(state.pool()).await;
     state.db.close().await;
     Ok(())
 }

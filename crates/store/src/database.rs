@@ -81,3 +81,9 @@ impl Database {
         self.pool.close().await;
     }
 }
+
+/// A trivial query: whether the database answers.
+pub async fn ping(pool: &AnyPool) -> Result<(), StoreError> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}

@@ -12,6 +12,10 @@ pub enum StoreError {
     /// someone else: this worker must drop its work.
     #[error("job {0}'s lease was lost")]
     LeaseLost(i64),
+    /// A lease (see [`crate::leases`]) this node held expired or was taken by another node:
+    /// it must stop acting as the holder.
+    #[error("this node no longer holds the {0} lease")]
+    NotLeader(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]

@@ -62,7 +62,8 @@ pub struct ClaimTerms {
     pub max_attempts: u32,
 }
 
-/// Queues processing of `video` inside the caller's transaction.
+/// Queues processing of `video` inside the caller's transaction; on PostgreSQL, workers in
+/// every process are notified when it commits ([`crate::wakeups`]).
 pub async fn enqueue_on(
     conn: &mut AnyConnection,
     video: VideoId,
@@ -77,6 +78,7 @@ pub async fn enqueue_on(
     .bind(now.as_micros())
     .fetch_one(&mut *conn)
     .await?;
+    crate::wakeups::notify_job_queued(conn).await?;
     Ok(id.0)
 }
 
@@ -287,4 +289,40 @@ pub async fn job_of_video(pool: &AnyPool, video: VideoId) -> Result<JobStatus, S
     .bind(video.get())
     .fetch_one(pool)
     .await?)
+}
+
+/// The queue at a glance, for operators' gauges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueSummary {
+    pub queued: i64,
+    pub running: i64,
+    pub failed: i64,
+    /// When the oldest job still queued was queued.
+    pub oldest_queued_at: Option<Timestamp>,
+}
+
+/// Counts jobs by state (through the `(state, run_after)` index) and finds the oldest queued.
+pub async fn queue_summary(pool: &AnyPool) -> Result<QueueSummary, StoreError> {
+    let counts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT state, COUNT(*) FROM jobs \
+         WHERE state IN ('queued', 'running', 'failed') GROUP BY state",
+    )
+    .fetch_all(pool)
+    .await?;
+    let oldest: (Option<i64>,) =
+        sqlx::query_as("SELECT MIN(created_at) FROM jobs WHERE state = 'queued'")
+            .fetch_one(pool)
+            .await?;
+    let mut summary = QueueSummary {
+        oldest_queued_at: oldest.0.map(Timestamp::from_micros),
+        ..QueueSummary::default()
+    };
+    for (state, count) in counts {
+        match state.as_str() {
+            "queued" => summary.queued = count,
+            "running" => summary.running = count,
+            _ => summary.failed = count,
+        }
+    }
+    Ok(summary)
 }

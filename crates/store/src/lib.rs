@@ -12,7 +12,10 @@
 //! - [`moderation`]: reports, reviews and moderators' compliance decisions.
 //! - [`periods`]: per-period aggregates, daily series and the payout ledger.
 //! - [`rebuild`]: recomputing a period's aggregates from the event log.
+//! - [`leases`]: named leases with fencing tokens (work done by one node at a time).
+//! - [`projections`]: the leader's solved payout projection, for the other nodes.
 //! - [`jobs`]: the durable processing queue (claim with a lease, finish with the video).
+//! - [`wakeups`]: PostgreSQL `NOTIFY`/`LISTEN` when a job is queued.
 //! - [`media_store`]: where video and thumbnail bytes live, behind `object_store`.
 //! - [`s3`]: S3 connection settings (a secret that never prints) and presigned GET links.
 //! - [`staging`]: the local file an upload streams into before it is accepted.
@@ -26,15 +29,18 @@ pub mod dialect;
 pub mod engagement;
 pub mod error;
 pub mod jobs;
+pub mod leases;
 pub mod media_store;
 pub mod moderation;
 pub mod periods;
+pub mod projections;
 pub mod rebuild;
 pub mod resumable;
 pub mod s3;
 pub mod staging;
 pub mod tus_uploads;
 pub mod videos;
+pub mod wakeups;
 pub mod watches;
 
 pub use database::Database;

@@ -373,6 +373,16 @@ impl MediaStore {
         }
     }
 
+    /// Whether storage answers: a metadata request for a key that need not exist (a missing
+    /// object is an answer; an unreachable store, refused credentials or an unreadable
+    /// directory are not). Costs one `HEAD` on S3, one `stat` on disk.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self.objects.head(&ObjectPath::from("health/ping")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(other) => Err(other.into()),
+        }
+    }
+
     /// Deletes every object of a video; objects already gone are fine.
     pub async fn delete_all(&self, hash_id: &HashId) -> Result<(), StoreError> {
         for object in MediaObject::ALL {

@@ -100,6 +100,7 @@ async fn write_batch(pool: &AnyPool, batch: &mut Vec<Pending>) {
     drop(views);
     match written {
         Ok(outcomes) => {
+            crate::observe::metrics::record_watch_batch(outcomes.len());
             tracing::debug!(
                 reports = outcomes.len(),
                 micros = took.as_micros() as u64,

@@ -1,5 +1,6 @@
 //! The whole HTTP application as one `Router`, separate from serving it so tests can drive it
-//! directly. Every request is logged as a structured span (method, path, status, latency), and
+//! directly. Every request gets an id ([`request_id`]), is counted for `/metrics`
+//! ([`metrics`]) and is logged as a structured span (id, method, path, status, latency), and
 //! every response, errors and preflights included, carries the CORS headers of
 //! [`cors`](crate::http::cors).
 //!
@@ -15,19 +16,23 @@
 //! API, whose fallbacks answer unknown paths (404) and wrong methods (405).
 
 use axum::http::StatusCode;
+use axum::middleware::from_fn;
 use axum::response::IntoResponse;
+use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::normalize_path::NormalizePath;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::http::{cors, openapi};
+use crate::http::{cors, metrics, openapi};
+use crate::observe::request_id;
 use crate::state::AppState;
 use crate::{creator_api, video_api, web};
 
 pub fn app(state: AppState) -> Router {
     let video_api = NormalizePath::trim_trailing_slash(
         video_api::router()
+            .route_layer(from_fn(metrics::tag_route))
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
             .with_state(state.clone()),
@@ -37,6 +42,8 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router())
         .merge(web::router())
         .merge(crate::tus::router())
+        .route("/metrics", get(metrics::scrape))
+        .route_layer(from_fn(metrics::tag_route))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback_service(video_api)
         // nosniff everywhere; CSP and frame protection on HTML pages (`http::headers`).
@@ -59,14 +66,23 @@ pub fn app(state: AppState) -> Router {
                 .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        .layer(from_fn(metrics::count))
+        // Outermost: the request span above and every response see the id.
+        .layer(from_fn(request_id::layer))
         .with_state(state)
 }
 
-/// A request's log span: its method and path, never its query string, which carries link
-/// signatures (`sig=`), expiries and cursors.
+/// A request's log span: its id (set by [`request_id::layer`], which runs first), method and
+/// path, never its query string, which carries link signatures (`sig=`), expiries and cursors.
 fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get(request_id::HEADER)
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or("-");
     tracing::info_span!(
         "request",
+        request_id = %id,
         method = %request.method(),
         path = %request.uri().path(),
     )
@@ -122,6 +138,7 @@ mod tests {
             let request = axum::http::Request::get(
                 "/media/aaaaaaaaaaaaaaaa/original?exp=1700000000&sig=SECRETSIGNATURE",
             )
+            .header(request_id::HEADER, "req-0123")
             .body(())
             .unwrap();
             let span = request_span(&request);
@@ -134,6 +151,7 @@ mod tests {
             "{logged}"
         );
         assert!(!logged.contains("SECRETSIGNATURE"), "{logged}");
+        assert!(logged.contains("request_id=req-0123"), "{logged}");
         assert!(!logged.contains("exp="), "{logged}");
     }
 }

@@ -12,6 +12,7 @@
 //! - [`playback`]: streaming on local disk, a redirect to a presigned GET on S3.
 //! - [`timefmt`]: timestamps on the wire.
 //! - [`data_uris`]: thumbnails kept as ready-made data URIs.
+//! - [`metrics`]: `/metrics` and the per-route request series.
 //!
 //! Holding up under attack:
 //! - [`serve`]: the accept loop: connection cap, head and keep-alive timeouts.
@@ -30,6 +31,7 @@ pub mod data_uris;
 pub mod hashing;
 pub mod headers;
 pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod playback;
 pub mod serve;

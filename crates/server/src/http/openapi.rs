@@ -76,7 +76,10 @@ mod creator_api_doc {
 
     /// The original service's liveness check (not in the seed; its mobile app calls it).
     #[utoipa::path(get, path = "/health", tag = "creator",
-        responses((status = 200, description = "`{\"ok\": true}`")))]
+        responses(
+            (status = 200, description = "`{\"ok\": true}`"),
+            (status = 503, description = "`{\"ok\": false, \"error\": …}`: the database or media storage does not answer"),
+        ))]
     fn health() {}
 
     /// Upload a video; it is listed at once under `title`.

@@ -5,8 +5,10 @@
 //!
 //! - [`scoring`]: metrics and quality scores of stored videos.
 //! - [`projection`]: the open period's projection and closing periods.
+//! - [`shared`]: the projection as the leader stores it for the other nodes.
 //! - [`cli`]: `reelshare payout simulate | recompute | close`.
 
 pub mod cli;
 pub mod projection;
 pub mod scoring;
+pub mod shared;

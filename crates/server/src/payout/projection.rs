@@ -116,9 +116,14 @@ pub async fn solve_period(
 ) -> Result<PeriodAllocation, StoreError> {
     let rows = periods::period_rows(pool, period).await?;
     let payout = *payout;
-    tokio::task::spawn_blocking(move || allocate_period(period, &rows, &payout))
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("allocation task: {e}")))
+    tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let allocation = allocate_period(period, &rows, &payout);
+        crate::observe::metrics::record_projection_solve(started.elapsed());
+        allocation
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(format!("allocation task: {e}")))
 }
 
 struct Snapshot {
@@ -184,6 +189,12 @@ impl Projection {
     ) -> Result<(), StoreError> {
         let period = Period::containing(now.as_micros());
         let allocation = solve_period(pool, period, payout).await?;
+        self.install(allocation);
+        Ok(())
+    }
+
+    /// Publishes `allocation` (solved here or by the leader) to this node's readers.
+    pub fn install(&self, allocation: PeriodAllocation) {
         let by_video = allocation
             .entries
             .iter()
@@ -197,7 +208,15 @@ impl Projection {
             allocation,
             by_video,
         });
-        Ok(())
+    }
+
+    /// The current projection as stored for other nodes ([`shared`](crate::payout::shared)).
+    pub fn encoded(&self) -> (Period, String) {
+        let snapshot = self.snapshot();
+        (
+            snapshot.allocation.period,
+            crate::payout::shared::encode(&snapshot.allocation),
+        )
     }
 }
 

@@ -54,6 +54,7 @@ pub async fn stage_file(
         staged.write(chunk).await?;
     }
     staged.finish().await?;
+    crate::observe::metrics::record_upload_bytes(staged.len());
     Ok(staged)
 }
 

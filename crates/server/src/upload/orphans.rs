@@ -1,7 +1,8 @@
 //! Sweeping media nobody owns. Uploads store their bytes before their row (so a row never
 //! lacks its bytes); a crash between the two leaves objects with no row. This pass finds
 //! them and deletes them, but only once they are older than a grace period, so uploads still
-//! in flight are never touched. It runs in the background at start-up.
+//! in flight are never touched. The platform's leader runs it when elected and hourly
+//! ([`platform::duties`](crate::platform::duties)).
 
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ pub async fn sweep(state: &AppState, grace: Duration) -> Result<usize, StoreErro
     Ok(removed)
 }
 
-/// The start-up pass, logged rather than fatal.
+/// One pass, logged rather than fatal.
 pub async fn sweep_in_background(state: AppState) {
     let grace = state.settings.orphan_grace;
     match sweep(&state, grace).await {

@@ -11,7 +11,9 @@
 //! times; a job that runs past `job_timeout`, or whose lease expired with no attempts left,
 //! fails with `Internal error, please try again later`.
 //!
-//! Workers wake at once when an upload is queued ([`wake`]) and otherwise poll every second.
+//! Workers wake at once when an upload is queued: in this process through [`wake`], and on
+//! PostgreSQL from any process through `LISTEN`/`NOTIFY` ([`store::wakeups`]); otherwise they
+//! poll every `job_poll_seconds` (due retries, reclaimed leases, a missed notification).
 //! This module does not decide what a video is; the media pipeline does.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -31,15 +33,8 @@ use crate::upload::refusal::MediaRefusal;
 
 /// Attempts a job gets before a transient problem becomes a failure.
 pub const MAX_ATTEMPTS: u32 = 3;
-/// How often idle workers look for due jobs (retries, reclaimed leases) without being woken.
-const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// Backoff before the second attempt; doubled for each further one.
 const FIRST_RETRY_AFTER: Duration = Duration::from_secs(5);
-/// How long a claim on a job lasts unless renewed. A worker renews it every third of this
-/// while it works, so a job whose worker died (a crash, `kill -9`, a lost node) is taken
-/// again within this time, and a live worker keeps its job however long processing takes (up
-/// to the job timeout).
-pub const LEASE: Duration = Duration::from_secs(30);
 
 /// Wakes every idle worker in this process. One process-wide signal is enough: a woken worker
 /// only looks at its own database, and spurious wake-ups cost one query.
@@ -90,13 +85,40 @@ impl WorkerActivity {
     }
 }
 
-/// Starts `settings.processing_workers` workers and the stuck-job sweeper in `tasks`.
+/// Starts `settings.processing_workers` workers in `tasks`, and on PostgreSQL the listener
+/// that wakes them when any process queues a job. (Stuck jobs are swept once per platform, by
+/// the leader: [`sweep_stuck`].)
 pub fn spawn(state: &AppState, tasks: &mut JoinSet<()>) {
+    if state.settings.processing_workers == 0 {
+        return;
+    }
     for worker in 0..state.settings.processing_workers {
         state.workers.running.fetch_add(1, Ordering::SeqCst);
         tasks.spawn(work_forever(state.clone(), worker));
     }
-    tasks.spawn(sweep_forever(state.clone()));
+    if state.db.backend() == store::database::Backend::Postgres {
+        tasks.spawn(listen_forever(state.clone()));
+    }
+}
+
+/// Wakes this process's workers on every job notification; reconnects after a failure (the
+/// poll covers the gap).
+async fn listen_forever(state: AppState) {
+    let url = state.pool().connect_options().database_url.to_string();
+    loop {
+        match store::wakeups::JobListener::connect(&url).await {
+            Ok(mut listener) => {
+                tracing::info!("listening for queued jobs");
+                wake();
+                while listener.next().await.is_ok() {
+                    wake();
+                }
+                tracing::warn!("lost the job notification connection; reconnecting");
+            }
+            Err(error) => tracing::warn!(%error, "could not listen for queued jobs"),
+        }
+        tokio::time::sleep(state.settings.job_poll).await;
+    }
 }
 
 async fn work_forever(state: AppState, worker: usize) {
@@ -112,7 +134,7 @@ async fn work_forever(state: AppState, worker: usize) {
         }
         tokio::select! {
             () = &mut woken => {}
-            () = tokio::time::sleep(POLL_INTERVAL) => {}
+            () = tokio::time::sleep(state.settings.job_poll) => {}
         }
     }
 }
@@ -131,7 +153,7 @@ pub fn claim_terms(state: &AppState) -> ClaimTerms {
     let now = state.clock.now();
     ClaimTerms {
         now,
-        locked_until: later(now, LEASE),
+        locked_until: later(now, state.settings.job_lease),
         max_attempts: MAX_ATTEMPTS,
     }
 }
@@ -157,11 +179,14 @@ async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
         Err(other) => return Err(other),
     };
     tracing::info!(job = job.id, video_id = %video.id, attempt = job.attempts, "processing an upload");
+    let started = std::time::Instant::now();
+    let record = |outcome| crate::observe::metrics::record_job(outcome, started.elapsed());
     let work = tokio::time::timeout(state.settings.job_timeout, attempt(state, &video));
     let outcome = tokio::select! {
         outcome = work => outcome,
         lost = keep_lease(state, &job) => {
             tracing::warn!(job = job.id, error = %lost, "lost the job's lease; dropping the attempt");
+            record("lost");
             return Ok(());
         }
     };
@@ -169,6 +194,7 @@ async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
         Ok(Ok(facts)) => match jobs::finish_ready(state.pool(), &job, &facts).await {
             Ok(()) => {
                 tracing::info!(video_id = %video.id, "upload processed: draft ready");
+                record("ready");
                 return Ok(());
             }
             Err(StoreError::LeaseLost(_)) => {
@@ -176,6 +202,7 @@ async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
                     job = job.id,
                     "the job was retaken while finishing; not finishing it twice"
                 );
+                record("lost");
                 return Ok(());
             }
             Err(error) => Failure::Transient(error.to_string()),
@@ -193,6 +220,7 @@ async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
         Failure::Transient(error) if job.attempts < MAX_ATTEMPTS => {
             let backoff = FIRST_RETRY_AFTER * 2u32.pow(job.attempts.saturating_sub(1));
             tracing::warn!(job = job.id, %error, ?backoff, "processing failed; will retry");
+            record("retry");
             jobs::retry_later(
                 state.pool(),
                 &job,
@@ -202,19 +230,27 @@ async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
             .await
         }
         Failure::Transient(error) => {
+            record("failed");
             fail(state, &job, &video, FailureReason::InternalError, &error).await
         }
-        Failure::Final(reason, error) => fail(state, &job, &video, reason, &error).await,
+        Failure::Final(reason, error) => {
+            record("failed");
+            fail(state, &job, &video, reason, &error).await
+        }
     }
 }
 
-/// Renews `job`'s lease every third of [`LEASE`] until renewing fails; returns why.
+/// Renews `job`'s lease (`job_lease_seconds`) every third of it until renewing fails;
+/// returns why. A job whose worker died (a crash, `kill -9`, a lost node) is so taken again
+/// within one lease, and a live worker keeps its job however long processing takes (up to
+/// the job timeout).
 async fn keep_lease(state: &AppState, job: &ClaimedJob) -> StoreError {
-    let mut ticker = tokio::time::interval(LEASE / 3);
+    let lease = state.settings.job_lease;
+    let mut ticker = tokio::time::interval(lease / 3);
     ticker.tick().await;
     loop {
         ticker.tick().await;
-        let until = later(state.clock.now(), LEASE);
+        let until = later(state.clock.now(), lease);
         match jobs::renew_lease(state.pool(), job, until).await {
             Ok(()) => {}
             Err(StoreError::LeaseLost(id)) => return StoreError::LeaseLost(id),
@@ -266,7 +302,8 @@ async fn fail(
     reason: FailureReason,
     error: &str,
 ) -> Result<(), StoreError> {
-    jobs::renew_lease(state.pool(), job, later(state.clock.now(), LEASE)).await?;
+    let lease = state.settings.job_lease;
+    jobs::renew_lease(state.pool(), job, later(state.clock.now(), lease)).await?;
     tracing::info!(video_id = %video.id, reason = reason.message(), %error, "upload failed processing");
     if let Err(cleanup) = state.media.delete_all(&video.hash_id).await {
         tracing::error!(hash_id = %video.hash_id, %cleanup, "could not delete a failed upload's bytes");
@@ -275,16 +312,6 @@ async fn fail(
 }
 
 /// Fails jobs whose lease expired with no attempts left (their workers died or hung).
-async fn sweep_forever(state: AppState) {
-    let mut ticker = tokio::time::interval(POLL_INTERVAL);
-    loop {
-        ticker.tick().await;
-        if let Err(error) = sweep_stuck(&state).await {
-            tracing::warn!(%error, "could not sweep stuck jobs");
-        }
-    }
-}
-
 pub async fn sweep_stuck(state: &AppState) -> Result<(), StoreError> {
     let stuck = jobs::stuck_jobs(state.pool(), state.clock.now(), MAX_ATTEMPTS).await?;
     for job in stuck {

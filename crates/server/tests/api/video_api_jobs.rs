@@ -28,8 +28,8 @@ async fn claim_and_abandon(app: &TestApp) -> store::jobs::ClaimedJob {
 }
 
 /// Just past a lease: well under a minute, so a crashed worker's job is soon taken again.
-fn past_the_lease(_app: &TestApp) -> Duration {
-    let past = server::upload::worker::LEASE + Duration::from_secs(1);
+fn past_the_lease(app: &TestApp) -> Duration {
+    let past = app.state.settings.job_lease + Duration::from_secs(1);
     assert!(past < Duration::from_secs(60));
     past
 }
