@@ -81,6 +81,10 @@ pub struct RawSettings {
     pub leader_lease_seconds: u64,
     /// Bearer token `/metrics` requires; empty: served only to loopback peers, unproxied.
     pub metrics_token: String,
+    /// The key signed links and CSRF tokens are signed with, at least 32 characters; empty:
+    /// `signing.key` in `data_dir`, made at first start. Nodes on different machines must
+    /// share it, or each rejects the others' links.
+    pub signing_key: String,
     /// Base of the absolute links reelshare hands out (upload form, watch links), e.g.
     /// `https://video.example.org`; empty: a request's `Host` if it is in `allowed_hosts`,
     /// else `http://<bind address>`. Never a `Host` that is not allowed.
@@ -192,6 +196,7 @@ impl Default for RawSettings {
             job_lease_seconds: 30,
             leader_lease_seconds: 15,
             metrics_token: String::new(),
+            signing_key: String::new(),
             public_url: String::new(),
             cors_allowed_origins: RawOrigins::One("*".into()),
             allowed_hosts: Vec::new(),
@@ -325,6 +330,8 @@ pub struct Settings {
     pub leader_lease: Duration,
     /// `None`: `/metrics` only for loopback peers (see [`crate::http::metrics`]).
     pub metrics_token: Option<Secret>,
+    /// `None`: the key in `data_dir/signing.key`.
+    pub signing_key: Option<Secret>,
     /// Without a trailing `/`; `None`: from an allowed `Host`, else the bind address.
     pub public_url: Option<String>,
     /// Lower-cased; see [`RawSettings::allowed_hosts`].
@@ -614,6 +621,23 @@ impl PayoutSettings {
     }
 }
 
+/// Shortest `signing_key` accepted: 32 characters (HMAC-SHA-256's block of randomness).
+const MIN_SIGNING_KEY_CHARS: usize = 32;
+
+fn signing_key(raw: &str) -> Result<Option<Secret>, SettingsError> {
+    let key = raw.trim();
+    if key.is_empty() {
+        return Ok(None);
+    }
+    if key.chars().count() < MIN_SIGNING_KEY_CHARS {
+        return Err(SettingsError::Invalid {
+            field: "signing_key",
+            problem: format!("must be at least {MIN_SIGNING_KEY_CHARS} characters"),
+        });
+    }
+    Ok(Some(Secret(key.to_owned())))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("configuration: {0}")]
@@ -759,6 +783,7 @@ impl Settings {
             metrics_token: Some(raw.metrics_token.trim())
                 .filter(|token| !token.is_empty())
                 .map(|token| Secret(token.to_owned())),
+            signing_key: signing_key(&raw.signing_key)?,
             public_url: public_url(&raw.public_url)?,
             cors_allowed_origins,
             allowed_hosts,
@@ -845,6 +870,29 @@ mod tests {
                 .metrics_token
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_signing_key_is_long_enough_and_never_shown() {
+        let key = "k".repeat(31) + "Z";
+        let settings = Settings::from_raw(RawSettings {
+            signing_key: format!(" {key} "),
+            ..RawSettings::default()
+        })
+        .unwrap();
+        assert_eq!(settings.signing_key.as_ref().unwrap().expose(), key);
+        assert!(!format!("{settings:?}").contains(&key));
+        let short = Settings::from_raw(RawSettings {
+            signing_key: "k".repeat(31),
+            ..RawSettings::default()
+        });
+        assert!(matches!(
+            short,
+            Err(SettingsError::Invalid {
+                field: "signing_key",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -41,8 +41,11 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         .await
         .context("seeding the default creator")?;
     let media = open_media(&settings)?;
-    let signer = Signer::load_or_create(&settings.data_dir.join("signing.key"))
-        .context("loading the signing key")?;
+    let signer = match &settings.signing_key {
+        Some(key) => Signer::new(key.expose().as_bytes().to_vec()),
+        None => Signer::load_or_create(&settings.data_dir.join("signing.key"))
+            .context("loading the signing key")?,
+    };
     let pipeline = media::Pipeline::new(settings.media.clone());
     let views = ViewWriter::start(db.pool().clone());
     let video_cache = Arc::new(VideoCache::new(Arc::clone(&clock)));
