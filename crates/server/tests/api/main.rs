@@ -20,6 +20,7 @@ mod hardening_processing;
 mod hardening_text;
 mod helpers;
 mod media_samples;
+mod playback;
 mod postgres;
 mod schema_conformance;
 mod video_api;

@@ -92,9 +92,41 @@ pub struct UserVideosList {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WatchVideoRecord {
-    /// Signed, expiring link that streams the video (HTTP ranges supported).
+    /// Signed, expiring link that streams the video as MP4 (HTTP ranges supported; index
+    /// first, so playback starts before the whole file arrives).
     pub watchable_url: String,
+    /// Signed, expiring link to the HLS master playlist (fragmented MP4 segments); every
+    /// link inside it is signed with the same expiry. Null when the video has no HLS
+    /// renditions (a format the built-in packager does not handle).
+    pub hls_url: Option<String>,
+    /// The HLS renditions, in master playlist order.
+    pub renditions: Vec<RenditionRecord>,
     pub video: VideoRecord,
+}
+
+/// One HLS rendition of a video.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RenditionRecord {
+    /// `source` for the original's own samples.
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    /// Peak bit rate, bits per second.
+    pub bandwidth: u64,
+    /// RFC 6381 codecs, e.g. `avc1.64001e,mp4a.40.2`.
+    pub codecs: String,
+}
+
+impl From<&media::Rendition> for RenditionRecord {
+    fn from(rendition: &media::Rendition) -> Self {
+        Self {
+            name: rendition.name.clone(),
+            width: rendition.width,
+            height: rendition.height,
+            bandwidth: rendition.bandwidth,
+            codecs: rendition.codecs.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
