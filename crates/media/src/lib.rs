@@ -57,6 +57,7 @@ mod thumbnail;
 
 pub use playback::faststart::{Faststart, make_faststart};
 pub use playback::hls::{HlsIndex, HlsPackage, Rendition};
+pub use playback::ladder::{LadderRendition, Rung, rungs_for};
 pub use playback::playlist::{master_playlist, media_playlist, target_duration};
 pub use synth::{ClipSpec, SynthError, labelled_clip};
 
@@ -273,6 +274,23 @@ impl Pipeline {
         })
         .await
         .map_err(|e| MediaError::Io(std::io::Error::other(format!("packaging task failed: {e}"))))?
+    }
+
+    /// The ffmpeg rendition ladder of `source` (accepted as `probe`), each rung encoded into
+    /// `out_dir` as a faststart MP4 and packaged as HLS. Empty without ffmpeg, or when the
+    /// source is smaller than the lowest rung.
+    pub async fn encode_ladder(
+        &self,
+        source: &Path,
+        probe: &Probe,
+        out_dir: &Path,
+    ) -> Result<Vec<LadderRendition>, MediaError> {
+        match &self.ffmpeg {
+            Some(tools) => {
+                playback::ladder::encode(tools.ffmpeg(), source, probe, out_dir, &self.config).await
+            }
+            None => Ok(Vec::new()),
+        }
     }
 
     async fn process_with_ffmpeg(

@@ -1,5 +1,6 @@
-//! Making uploads play fast, without re-encoding: a faststart copy of an MP4 whose index is
-//! at the end, and HLS (fragmented MP4) segments and playlists from the same samples.
+//! Making uploads play fast: without re-encoding, a faststart copy of an MP4 whose index is
+//! at the end and HLS (fragmented MP4) segments and playlists from the same samples; with
+//! ffmpeg, an H.264 rendition ladder packaged the same way.
 //!
 //! - `boxes`: walking and writing ISO-BMFF boxes inside a checked `moov`.
 //! - `faststart`: `moov` first, chunk offsets rewritten (`stco` promoted to `co64` if needed).
@@ -8,11 +9,13 @@
 //! - `cmaf`: the init segment and `moof`+`mdat` media segments.
 //! - `hls`: packaging a file into those segments and describing the result.
 //! - `playlist`: the master and media playlists' text.
+//! - `ladder`: the ffmpeg H.264 rendition ladder (one run, `split` into every rung).
 
 mod boxes;
 mod cmaf;
 pub(crate) mod faststart;
 pub(crate) mod hls;
+pub(crate) mod ladder;
 pub(crate) mod playlist;
 mod segments;
 mod tracks;

@@ -148,3 +148,126 @@ fn the_faststart_copy_and_the_hls_segments_decode_to_the_original_frames() {
         }
     }
 }
+
+/// Keyframe times of `input`'s video, as ffprobe prints them.
+fn keyframe_times(input: &Path) -> Vec<String> {
+    let output = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-skip_frame",
+            "nokey",
+        ])
+        .args(["-show_entries", "frame=pts_time", "-of", "csv=p=0"])
+        .arg(input)
+        .output()
+        .expect("ffprobe runs");
+    // Side data adds empty fields and lines.
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| l.trim_end_matches(',').to_owned())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+fn stream_facts(input: &Path) -> String {
+    let output = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name,profile,width,height",
+        ])
+        .args(["-of", "csv=p=0"])
+        .arg(input)
+        .output()
+        .expect("ffprobe runs");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+#[ignore = "needs ffmpeg"]
+async fn an_hevc_upload_gets_an_h264_ladder_with_keyframes_aligned_across_rungs() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("hevc.mp4");
+    let made = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=720x1280:rate=30:duration=7",
+        ])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=7"])
+        .args([
+            "-c:v",
+            "libx265",
+            "-x265-params",
+            "log-level=error",
+            "-tag:v",
+            "hvc1",
+        ])
+        .args(["-c:a", "aac", "-shortest"])
+        .arg(&source)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let pipeline = crate::Pipeline::new(crate::MediaConfig::default());
+    let probe = pipeline.process(&source).await.unwrap().probe;
+    assert_eq!(probe.video_codec, "hevc");
+    let out = dir.path().join("ladder");
+    std::fs::create_dir_all(&out).unwrap();
+    let started = std::time::Instant::now();
+    let ladder = pipeline.encode_ladder(&source, &probe, &out).await.unwrap();
+    eprintln!("ladder of a 7 s 720×1280 clip: {:?}", started.elapsed());
+
+    let names: Vec<&str> = ladder
+        .iter()
+        .map(|r| r.hls.rendition.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["360p", "540p", "720p"],
+        "never above the 720-wide source"
+    );
+    let expected_keyframes = keyframe_times(&ladder[0].mp4);
+    assert_eq!(
+        expected_keyframes.len(),
+        4,
+        "every 2 s: {expected_keyframes:?}"
+    );
+    for (rung, size) in ladder.iter().zip(["360,640", "540,960", "720,1280"]) {
+        let facts = stream_facts(&rung.mp4);
+        assert!(facts.contains(&format!("h264,High,{size}")), "{facts}");
+        assert!(facts.contains("aac"), "{facts}");
+        assert_eq!(
+            keyframe_times(&rung.mp4),
+            expected_keyframes,
+            "{}",
+            rung.hls.rendition.name
+        );
+        assert_eq!(rung.hls.rendition.segment_seconds, [4.0, 3.0]);
+        assert!(rung.hls.rendition.codecs.starts_with("avc1.64"));
+        let kinds = top_level_kinds(&rung.mp4);
+        assert!(
+            kinds.iter().position(|k| k == "moov") < kinds.iter().position(|k| k == "mdat"),
+            "faststart: {kinds:?}"
+        );
+    }
+    // A source below the lowest rung is skipped, not failed.
+    let small = crate::Probe {
+        width: 320,
+        height: 240,
+        ..probe
+    };
+    assert!(
+        pipeline
+            .encode_ladder(&source, &small, &out)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
