@@ -43,6 +43,10 @@ pub enum MediaObject {
         rendition: u16,
         number: u32,
     },
+    /// A ladder rendition as one faststart MP4, for progressive players.
+    RenditionMp4 {
+        rendition: u16,
+    },
 }
 
 impl MediaObject {
@@ -57,6 +61,7 @@ impl MediaObject {
             Self::HlsIndex => "hls/index.json".into(),
             Self::HlsInit { rendition } => format!("hls/{rendition}/init.mp4"),
             Self::HlsSegment { rendition, number } => format!("hls/{rendition}/{number}.m4s"),
+            Self::RenditionMp4 { rendition } => format!("hls/{rendition}/video.mp4"),
         }
     }
 }

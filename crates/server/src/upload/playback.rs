@@ -45,17 +45,7 @@ pub async fn prepare_and_store(
             .await?;
     }
     if let Some(hls) = playback.hls {
-        for (index, segment) in hls.segments.iter().enumerate() {
-            let object = MediaObject::HlsSegment {
-                rendition: SOURCE_RENDITION,
-                number: index as u32 + 1,
-            };
-            state.media.put_file(hash_id, object, segment).await?;
-        }
-        let init = MediaObject::HlsInit {
-            rendition: SOURCE_RENDITION,
-        };
-        state.media.put_file(hash_id, init, &hls.init).await?;
+        store_rendition(state, hash_id, SOURCE_RENDITION, &hls).await?;
         let index = media::HlsIndex {
             renditions: vec![hls.rendition],
         };
@@ -68,13 +58,37 @@ pub async fn prepare_and_store(
     Ok(())
 }
 
+/// Stores the segments, then the init segment, of HLS rendition `rendition`.
+pub async fn store_rendition(
+    state: &AppState,
+    hash_id: &HashId,
+    rendition: u16,
+    hls: &media::HlsPackage,
+) -> Result<(), StoreError> {
+    for (index, segment) in hls.segments.iter().enumerate() {
+        let object = MediaObject::HlsSegment {
+            rendition,
+            number: index as u32 + 1,
+        };
+        state.media.put_file(hash_id, object, segment).await?;
+    }
+    let init = MediaObject::HlsInit { rendition };
+    state.media.put_file(hash_id, init, &hls.init).await
+}
+
 /// The stored HLS index of a video, `None` when it has none.
 pub async fn hls_index(
     state: &AppState,
     hash_id: &HashId,
 ) -> Result<Option<media::HlsIndex>, StoreError> {
     match state.media.get_bytes(hash_id, MediaObject::HlsIndex).await {
-        Ok(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
+        Ok(bytes) => match serde_json::from_slice(&bytes) {
+            Ok(index) => Ok(Some(index)),
+            Err(error) => {
+                tracing::error!(%hash_id, %error, "unreadable HLS index; serving no HLS");
+                Ok(None)
+            }
+        },
         Err(StoreError::NotFound) => Ok(None),
         Err(other) => Err(other),
     }

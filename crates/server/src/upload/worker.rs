@@ -28,7 +28,7 @@ use tokio::task::JoinSet;
 
 use crate::state::AppState;
 use crate::upload::refusal::MediaRefusal;
-use crate::upload::{playback, publishing};
+use crate::upload::{ladder, playback, publishing};
 
 /// Attempts a job gets before a transient problem becomes a failure.
 pub const MAX_ATTEMPTS: u32 = 3;
@@ -170,6 +170,8 @@ async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
         Ok(Ok(facts)) => match jobs::finish_ready(state.pool(), &job, &facts).await {
             Ok(()) => {
                 tracing::info!(video_id = %video.id, "upload processed: draft ready");
+                // The video is playable; the ladder only adds renditions to it.
+                ladder::make_and_store(state, &video).await;
                 return Ok(());
             }
             Err(StoreError::LeaseLost(_)) => {

@@ -70,6 +70,12 @@ impl Links {
         self.signed(&format!("{}/master.m3u8", hls_prefix(hash_id)), audience)
     }
 
+    /// A signed link to ladder rendition `rendition` as one faststart MP4.
+    pub fn rendition_mp4(&self, hash_id: &HashId, rendition: usize, audience: Audience) -> String {
+        let path = format!("{}/{rendition}/video.mp4", hls_prefix(hash_id));
+        self.signed(&path, audience)
+    }
+
     /// The small thumbnail: plain for listed public videos, signed for anything else (only
     /// their owner is ever shown those).
     pub fn thumbnail(&self, video: &Video) -> String {

@@ -356,3 +356,84 @@ async fn ffprobe_reads_the_hls_tree_over_http_and_both_links_decode_to_the_origi
     assert_eq!(from_mp4, expected, "the faststart MP4 over HTTP");
     assert_eq!(from_hls, expected, "the HLS stream over HTTP");
 }
+
+#[tokio::test]
+#[ignore = "needs ffmpeg"]
+async fn an_hevc_upload_plays_as_an_h264_ladder_once_processed() {
+    let scratch = tempfile::tempdir().unwrap();
+    let hevc = scratch.path().join("phone.mp4");
+    let made = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=540x960:rate=30:duration=4",
+        ])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=4"])
+        .args([
+            "-c:v",
+            "libx265",
+            "-x265-params",
+            "log-level=error",
+            "-tag:v",
+            "hvc1",
+        ])
+        .args(["-c:a", "aac", "-shortest"])
+        .arg(&hevc)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let app = spawn_app_with(|settings| {
+        settings.processing_workers = 0;
+        settings.media.ffmpeg = media::FfmpegMode::Auto;
+    })
+    .await;
+    let user = app.create_user("hevc").await;
+    let bytes = std::fs::read(&hevc).unwrap();
+    let hash_id = upload(&app, &user.token, "phone.mp4", "video/mp4", bytes).await;
+    run_jobs(&app).await;
+    publish(&app, &user.token, &hash_id, "from a phone").await;
+    let record = watch_record(&app, user.account.public_id.as_str(), &hash_id, None).await;
+    let names: Vec<&str> = record["renditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["360p", "540p"],
+        "no built-in rendition of HEVC; never above 540"
+    );
+    for rendition in record["renditions"].as_array().unwrap() {
+        assert!(rendition["codecs"].as_str().unwrap().starts_with("avc1.64"));
+        let mp4 = get_url(&app, rendition["mp4_url"].as_str().unwrap(), None).await;
+        assert_eq!(mp4.status(), 200);
+        assert!(moov_first(&mp4.bytes().await.unwrap()));
+    }
+    let master = record["hls_url"].as_str().unwrap().to_owned();
+    let probed = tokio::task::spawn_blocking(move || {
+        Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "stream=codec_name,width,height",
+            ])
+            .args(["-of", "csv=p=0", &master])
+            .output()
+            .expect("ffprobe runs")
+    })
+    .await
+    .unwrap();
+    let streams = String::from_utf8_lossy(&probed.stdout).into_owned();
+    assert!(streams.contains("h264,360,640"), "{streams}");
+    assert!(streams.contains("h264,540,960"), "{streams}");
+    assert!(!streams.contains("hevc"), "{streams}");
+
+    let path = format!("/video/my/{hash_id}");
+    assert_eq!(delete(&app, &path, Some(&user.token)).await.status(), 204);
+    assert_eq!(app.stored_files(), Vec::<std::path::PathBuf>::new());
+}

@@ -1,7 +1,8 @@
 //! A video's HLS files behind signed links, with the same rules as the other media links
 //! (a link that does not verify is 403; a link given to anyone stops when the video is made
 //! private or unlisted): `GET /media/{hash_id}/hls/master.m3u8`, then per rendition
-//! `…/hls/{n}/playlist.m3u8`, `…/hls/{n}/init.mp4` and `…/hls/{n}/{k}.m4s`. The playlists are
+//! `…/hls/{n}/playlist.m3u8`, `…/hls/{n}/init.mp4` and `…/hls/{n}/{k}.m4s` (and for a
+//! ladder rung `…/hls/{n}/video.mp4`). The playlists are
 //! rendered per request, every link in them signed for the same audience and expiry as the
 //! link that fetched them, so a watch link's HLS tree expires all at once.
 
@@ -66,7 +67,7 @@ pub(crate) async fn master(
     params(
         ("hash_id" = String, Path),
         ("rendition" = u16, Path),
-        ("file" = String, Path, description = "`playlist.m3u8`, `init.mp4` or `<n>.m4s`"),
+        ("file" = String, Path, description = "`playlist.m3u8`, `init.mp4`, `<n>.m4s`, or `video.mp4` (a ladder rung as one faststart MP4)"),
         ("exp" = i64, Query), ("sig" = String, Query)),
     responses(
         (status = 200, description = "The media playlist, the init segment or a media segment"),
@@ -101,6 +102,7 @@ pub(crate) async fn rendition_file(
             return Ok(playlist(text));
         }
         "init.mp4" => MediaObject::HlsInit { rendition },
+        "video.mp4" => MediaObject::RenditionMp4 { rendition },
         segment => {
             let number = segment
                 .strip_suffix(".m4s")

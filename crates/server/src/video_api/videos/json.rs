@@ -115,16 +115,20 @@ pub struct RenditionRecord {
     pub bandwidth: u64,
     /// RFC 6381 codecs, e.g. `avc1.64001e,mp4a.40.2`.
     pub codecs: String,
+    /// Signed link to this rendition as one faststart MP4 (ladder renditions; null for
+    /// `source`, whose MP4 is `watchable_url`).
+    pub mp4_url: Option<String>,
 }
 
-impl From<&media::Rendition> for RenditionRecord {
-    fn from(rendition: &media::Rendition) -> Self {
+impl RenditionRecord {
+    pub fn new(rendition: &media::Rendition, mp4_url: Option<String>) -> Self {
         Self {
             name: rendition.name.clone(),
             width: rendition.width,
             height: rendition.height,
             bandwidth: rendition.bandwidth,
             codecs: rendition.codecs.clone(),
+            mp4_url,
         }
     }
 }

@@ -61,7 +61,12 @@ pub(crate) async fn watch(
         hls_url: hls.as_ref().map(|_| links.hls(&video.hash_id, audience)),
         renditions: hls
             .iter()
-            .flat_map(|index| index.renditions.iter().map(RenditionRecord::from))
+            .flat_map(|index| index.renditions.iter().enumerate())
+            .map(|(number, rendition)| {
+                let mp4 = (rendition.name != "source")
+                    .then(|| links.rendition_mp4(&video.hash_id, number, audience));
+                RenditionRecord::new(rendition, mp4)
+            })
             .collect(),
         video: VideoRecord::new(&video, &links),
     }))
