@@ -223,7 +223,7 @@ impl MediaStore {
     /// filesystem, so [`MediaStore::put_file`] renames them); removed on drop.
     pub fn scratch_dir(&self) -> Result<tempfile::TempDir, StoreError> {
         Ok(tempfile::Builder::new()
-            .prefix("playback-")
+            .prefix(crate::staging::SCRATCH_PREFIX)
             .tempdir_in(&self.staging_dir)?)
     }
 
