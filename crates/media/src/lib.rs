@@ -268,6 +268,7 @@ impl Pipeline {
                 let hls_dir = out_dir.join("hls");
                 std::fs::create_dir_all(&hls_dir)?;
                 let hls = playback::hls::package(&source, &hls_dir, display)?;
+                playback::durable(&out_dir)?;
                 Ok(Playback { faststart, hls })
             })
             .unwrap_or_else(|_| Err(MediaError::Corrupt("the file crashed the packager".into())))

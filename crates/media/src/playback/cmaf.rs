@@ -9,11 +9,12 @@
 //! times (no drift between two playlists), and the playlist stays a single variant. A ladder
 //! with several video sizes is where a shared audio rendition pays; that is ffmpeg's path.
 //!
-//! Memory per segment is its sample table; sample bytes are copied file to file.
+//! Memory per segment is its sample table and one 1 MiB copy buffer.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Write};
 use std::ops::Range;
+use std::os::unix::fs::FileExt;
 
 use super::boxes::{self, boxed, full_box};
 use super::tracks::{Track, TrackSample};
@@ -28,6 +29,8 @@ const DEFAULT_BASE_IS_MOOF: u32 = 0x02_0000;
 const SYNC_SAMPLE: u32 = 0x0200_0000;
 /// Depends on others, and not a sync sample.
 const NON_SYNC_SAMPLE: u32 = 0x0101_0000;
+/// Largest read while copying samples, and the output buffer's size.
+const COPY_BLOCK: usize = 1 << 20;
 
 /// The init segment for `tracks`, copying `mvhd` from the original `moov` payload.
 pub(crate) fn init_segment(moov_payload: &[u8], tracks: &[&Track<'_>]) -> Vec<u8> {
@@ -106,7 +109,7 @@ impl Run<'_> {
 
 /// Writes media segment `sequence` (from 1) holding `runs` to `out`; returns its size.
 pub(crate) fn write_segment(
-    source: &mut File,
+    source: &File,
     out: File,
     sequence: u32,
     runs: &[Run<'_>],
@@ -124,14 +127,15 @@ pub(crate) fn write_segment(
     if moof.len() as u64 != measured {
         return Err(MediaError::Corrupt("moof size changed".into()));
     }
-    let mut writer = BufWriter::with_capacity(1 << 20, out);
+    let mut writer = BufWriter::with_capacity(COPY_BLOCK, out);
     writer.write_all(&moof)?;
     writer.write_all(&mdat_header)?;
+    let mut buffer = Vec::new();
     for run in runs {
-        copy_samples(source, &mut writer, run.samples())?;
+        copy_samples(source, &mut writer, run.samples(), &mut buffer)?;
     }
-    let out = writer.into_inner().map_err(|e| e.into_error())?;
-    out.sync_all()?;
+    // Not synced here: the caller makes the whole directory durable once (`durable`).
+    writer.into_inner().map_err(|e| e.into_error())?;
     Ok(moof.len() as u64 + mdat_header.len() as u64 + payload)
 }
 
@@ -179,34 +183,48 @@ fn traf(run: &Run<'_>, data_offset: u64) -> Vec<u8> {
     boxed(b"traf", &body)
 }
 
-/// Copies the samples' bytes in order, one read per contiguous stretch of the source.
+/// Copies the samples' bytes in order, one positioned read per contiguous stretch of the
+/// source, through one reused buffer of at most [`COPY_BLOCK`] bytes (segments interleave
+/// audio and video in stretches of a few hundred KB; going through the kernel's
+/// copy_file_range per stretch would flush the writer each time).
 fn copy_samples(
-    source: &mut File,
+    source: &File,
     out: &mut impl Write,
     samples: &[TrackSample],
+    buffer: &mut Vec<u8>,
 ) -> Result<(), MediaError> {
-    let mut pending: Option<(u64, u64)> = None;
-    let mut flush = |stretch: (u64, u64), out: &mut dyn Write| -> Result<(), MediaError> {
-        source.seek(SeekFrom::Start(stretch.0))?;
-        let copied = std::io::copy(&mut (&mut *source).take(stretch.1), out)?;
-        if copied != stretch.1 {
-            return Err(MediaError::Corrupt("the file ends inside a sample".into()));
+    let mut copy = |(mut at, mut left): (u64, u64)| -> Result<(), MediaError> {
+        while left > 0 {
+            let block = left.min(COPY_BLOCK as u64) as usize;
+            buffer.resize(block, 0);
+            source
+                .read_exact_at(buffer, at)
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::UnexpectedEof => {
+                        MediaError::Corrupt("the file ends inside a sample".into())
+                    }
+                    _ => MediaError::Io(e),
+                })?;
+            out.write_all(buffer)?;
+            at += block as u64;
+            left -= block as u64;
         }
         Ok(())
     };
+    let mut pending: Option<(u64, u64)> = None;
     for sample in samples {
         let size = u64::from(sample.size);
         pending = match pending {
             Some((start, len)) if start + len == sample.offset => Some((start, len + size)),
             Some(stretch) => {
-                flush(stretch, out)?;
+                copy(stretch)?;
                 Some((sample.offset, size))
             }
             None => Some((sample.offset, size)),
         };
     }
     if let Some(stretch) = pending {
-        flush(stretch, out)?;
+        copy(stretch)?;
     }
     Ok(())
 }

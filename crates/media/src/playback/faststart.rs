@@ -179,7 +179,7 @@ pub fn make_faststart(source: &Path, dest: &Path) -> Result<Faststart, MediaErro
             ));
         }
     }
-    out.sync_all()?;
+    // Not synced here: the caller makes its output durable (`playback::durable`).
     Ok(Faststart::Remuxed {
         bytes: out.metadata()?.len(),
     })

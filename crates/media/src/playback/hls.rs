@@ -117,7 +117,7 @@ pub fn package(
             }
         }
         let path = out_dir.join(format!("{}.m4s", index + 1));
-        let bytes = cmaf::write_segment(&mut file, File::create(&path)?, index as u32 + 1, &runs)?;
+        let bytes = cmaf::write_segment(&file, File::create(&path)?, index as u32 + 1, &runs)?;
         let seconds =
             (video_starts[cut.end] - video_starts[cut.start]) as f64 / f64::from(video.timescale);
         if seconds > 0.0 {

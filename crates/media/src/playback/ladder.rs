@@ -149,7 +149,11 @@ pub(crate) async fn encode(
                 hls.rendition.name = rung.name.clone();
                 Ok(LadderRendition { mp4, hls })
             })
-            .collect()
+            .collect::<Result<Vec<_>, MediaError>>()
+            .and_then(|ladder| {
+                super::durable(&out_dir)?;
+                Ok(ladder)
+            })
     })
     .await
     .map_err(|e| MediaError::Io(std::io::Error::other(format!("packaging task failed: {e}"))))?

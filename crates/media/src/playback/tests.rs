@@ -271,3 +271,31 @@ async fn an_hevc_upload_gets_an_h264_ladder_with_keyframes_aligned_across_rungs(
             .is_empty()
     );
 }
+
+#[test]
+fn hostile_files_are_refused_or_packaged_quickly_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/hostile");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(hostile).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "mp4") {
+            continue;
+        }
+        seen += 1;
+        let started = std::time::Instant::now();
+        let out = dir.path().join("out.mp4");
+        // Either outcome is fine; a panic, a hang or a huge allocation is not.
+        let _ = make_faststart(&path, &out);
+        let hls_dir = dir.path().join("hls");
+        std::fs::create_dir_all(&hls_dir).unwrap();
+        let _ = package(&path, &hls_dir, (64, 64));
+        std::fs::remove_dir_all(&hls_dir).unwrap();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{}",
+            path.display()
+        );
+    }
+    assert!(seen > 20, "the hostile corpus is missing");
+}
