@@ -5,7 +5,9 @@
 //! `bench/playback/README.md` for how to run it and the numbers measured.
 //!
 //! Usage: `playback_bench [--runs N] [CLIP…]` (default: `shared/media/clip-{a,b,c}.mp4` and
-//! `testdata/moov-at-end.mp4`).
+//! `testdata/moov-at-end.mp4`), or `playback_bench --ladder SOURCE`: the ffmpeg ladder in one
+//! run (`Pipeline::encode_ladder`) against one ffmpeg run per rung with the same encoder
+//! settings, in seconds per second of video, and the bytes stored against the original's.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,6 +23,10 @@ async fn main() {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--runs" => runs = args.next().and_then(|n| n.parse().ok()).expect("--runs N"),
+            "--ladder" => {
+                let source = PathBuf::from(args.next().expect("--ladder SOURCE"));
+                return ladder(&source).await;
+            }
             _ => clips.push(PathBuf::from(arg)),
         }
     }
@@ -137,4 +143,118 @@ fn median(mut times: Vec<Duration>) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// The ladder in one ffmpeg run against one run per rung (same encoder settings).
+async fn ladder(source: &Path) {
+    let pipeline = Pipeline::new(MediaConfig {
+        ffmpeg: FfmpegMode::Auto,
+        subprocess_timeout: Duration::from_secs(600),
+        ..MediaConfig::default()
+    });
+    let probe = pipeline
+        .process(source)
+        .await
+        .expect("the source processes")
+        .probe;
+    let scratch = std::env::temp_dir().join(format!("ladder-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("scratch dir");
+    let started = Instant::now();
+    let rungs = pipeline
+        .encode_ladder(source, &probe, &scratch)
+        .await
+        .expect("the ladder encodes");
+    let ours = started.elapsed();
+    let stored: u64 = walk_size(&scratch);
+    let original = std::fs::metadata(source).map_or(0, |m| m.len());
+
+    let separate = scratch.join("separate");
+    std::fs::create_dir_all(&separate).expect("scratch dir");
+    let started = Instant::now();
+    for rung in media::rungs_for(probe.width, probe.height) {
+        let out = separate.join(format!("{}.mp4", rung.name));
+        ffmpeg(&[
+            "-threads",
+            "2",
+            "-i",
+            &source.to_string_lossy(),
+            "-vf",
+            &format!(
+                "scale={}:{}:flags=bicubic,format=yuv420p",
+                rung.width, rung.height
+            ),
+            "-c:v",
+            "libx264",
+            "-profile:v",
+            "high",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            "-threads",
+            "2",
+            "-maxrate",
+            &format!("{}k", rung.max_kbps),
+            "-bufsize",
+            &format!("{}k", rung.max_kbps * 2),
+            "-sc_threshold",
+            "0",
+            "-force_key_frames",
+            "expr:gte(t,n_forced*2)",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+            "-ac",
+            "2",
+            "-ar",
+            "48000",
+            "-movflags",
+            "+faststart",
+            &out.to_string_lossy(),
+        ]);
+    }
+    let theirs = started.elapsed();
+    let seconds = probe.duration_seconds.max(0.001);
+    println!(
+        "source {}x{} {:.1} s, rungs {:?}",
+        probe.width,
+        probe.height,
+        seconds,
+        rungs
+            .iter()
+            .map(|r| r.hls.rendition.name.as_str())
+            .collect::<Vec<_>>()
+    );
+    println!(
+        "one run + packaging: {:.2} s of processing per s of video; one run per rung: {:.2}; ratio {:.2}",
+        ours.as_secs_f64() / seconds,
+        theirs.as_secs_f64() / seconds,
+        ours.as_secs_f64() / theirs.as_secs_f64()
+    );
+    println!(
+        "bytes stored: original {original}, ladder (MP4 + HLS per rung) {stored}, total {:.2}x the original",
+        (original + stored) as f64 / original.max(1) as f64
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+fn walk_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                if path.ends_with("separate") {
+                    0
+                } else {
+                    walk_size(&path)
+                }
+            } else {
+                entry.metadata().map_or(0, |m| m.len())
+            }
+        })
+        .sum()
 }
