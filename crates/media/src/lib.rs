@@ -56,7 +56,7 @@ mod synth;
 mod thumbnail;
 
 pub use playback::faststart::{Faststart, make_faststart};
-pub use playback::hls::{HlsIndex, HlsPackage, Rendition};
+pub use playback::hls::{HlsIndex, HlsPackage, LadderState, Rendition};
 pub use playback::ladder::{LadderRendition, Rung, rungs_for};
 pub use playback::playlist::{master_playlist, media_playlist, target_duration};
 pub use synth::{ClipSpec, SynthError, labelled_clip};

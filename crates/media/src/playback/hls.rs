@@ -16,9 +16,25 @@ use crate::isobmff::read_top_level;
 use crate::moov_scan::scan_moov;
 
 /// The HLS renditions of one video, as stored beside its segments.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HlsIndex {
     pub renditions: Vec<Rendition>,
+    /// Where the ffmpeg ladder is, for the owner; absent when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ladder: Option<LadderState>,
+}
+
+/// The ffmpeg ladder's progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "detail")]
+pub enum LadderState {
+    /// Encoding; `n` rungs are to come.
+    Encoding(usize),
+    Done,
+    /// The source is smaller than the lowest rung.
+    Skipped,
+    /// The ladder failed (the video still plays from its original); why.
+    Failed(String),
 }
 
 /// One variant stream: its playlist facts and segment durations.

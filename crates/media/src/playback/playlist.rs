@@ -77,6 +77,7 @@ mod tests {
         let master = master_playlist(
             &HlsIndex {
                 renditions: vec![rendition()],
+                ladder: None,
             },
             signed,
         );

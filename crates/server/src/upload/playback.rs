@@ -48,14 +48,24 @@ pub async fn prepare_and_store(
         store_rendition(state, hash_id, SOURCE_RENDITION, &hls).await?;
         let index = media::HlsIndex {
             renditions: vec![hls.rendition],
+            ladder: None,
         };
-        let json = serde_json::to_vec(&index).map_err(std::io::Error::other)?;
-        state
-            .media
-            .put_bytes(hash_id, MediaObject::HlsIndex, json)
-            .await?;
+        put_hls_index(state, hash_id, &index).await?;
     }
     Ok(())
+}
+
+/// Stores `index` as the video's HLS index (the playlists change with the next request).
+pub async fn put_hls_index(
+    state: &AppState,
+    hash_id: &HashId,
+    index: &media::HlsIndex,
+) -> Result<(), StoreError> {
+    let json = serde_json::to_vec(index).map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
+    state
+        .media
+        .put_bytes(hash_id, MediaObject::HlsIndex, json)
+        .await
 }
 
 /// Stores the segments, then the init segment, of HLS rendition `rendition`.

@@ -119,6 +119,7 @@ async fn the_watch_record_links_a_signed_hls_tree_of_keyframe_cut_segments() {
     let app = app().await;
     let (user, hash_id) = listed(&app, CLIP).await;
     let record = watch_record(&app, user.account.public_id.as_str(), &hash_id, None).await;
+    assert_eq!(record["ladder"], Value::Null, "no ffmpeg, no ladder");
     assert_eq!(record["renditions"][0]["name"], "source", "{record}");
     assert_eq!(record["renditions"][0]["width"], 360);
     assert_eq!(record["renditions"][0]["height"], 640);
@@ -407,6 +408,19 @@ async fn an_hevc_upload_plays_as_an_h264_ladder_once_processed() {
         ["360p", "540p"],
         "no built-in rendition of HEVC; never above 540"
     );
+    assert_eq!(
+        record["ladder"],
+        Value::Null,
+        "the ladder's state is the owner's"
+    );
+    let owners = watch_record(
+        &app,
+        user.account.public_id.as_str(),
+        &hash_id,
+        Some(&user.token),
+    )
+    .await;
+    assert_eq!(owners["ladder"], json!({"state": "done", "detail": null}));
     for rendition in record["renditions"].as_array().unwrap() {
         assert!(rendition["codecs"].as_str().unwrap().starts_with("avc1.64"));
         let mp4 = get_url(&app, rendition["mp4_url"].as_str().unwrap(), None).await;

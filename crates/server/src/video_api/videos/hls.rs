@@ -52,6 +52,7 @@ pub(crate) async fn master(
     let (hash_id, audience, expiry) = allowed(&state, &hash_id, &uri, &query).await?;
     let index = hls_index(&state, &hash_id)
         .await?
+        .filter(|index| !index.renditions.is_empty())
         .ok_or(VideoApiError::NotFound)?;
     let prefix = hls_prefix(&hash_id);
     let text = media::master_playlist(&index, |relative| {

@@ -101,7 +101,31 @@ pub struct WatchVideoRecord {
     pub hls_url: Option<String>,
     /// The HLS renditions, in master playlist order.
     pub renditions: Vec<RenditionRecord>,
+    /// The ffmpeg rendition ladder's progress; only for the video's owner, null otherwise
+    /// and when this instance makes no ladder.
+    pub ladder: Option<LadderRecord>,
     pub video: VideoRecord,
+}
+
+/// Where the rendition ladder is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LadderRecord {
+    /// `encoding`, `done`, `skipped` (the source is below 360p) or `failed`.
+    pub state: &'static str,
+    /// While encoding, the rungs still to come; when failed, why.
+    pub detail: Option<String>,
+}
+
+impl From<&media::LadderState> for LadderRecord {
+    fn from(ladder: &media::LadderState) -> Self {
+        let (state, detail) = match ladder {
+            media::LadderState::Encoding(left) => ("encoding", Some(left.to_string())),
+            media::LadderState::Done => ("done", None),
+            media::LadderState::Skipped => ("skipped", None),
+            media::LadderState::Failed(why) => ("failed", Some(why.clone())),
+        };
+        Self { state, detail }
+    }
 }
 
 /// One HLS rendition of a video.

@@ -66,6 +66,7 @@ pub fn router() -> Router<AppState> {
         json::UserVideosList,
         json::WatchVideoRecord,
         json::RenditionRecord,
+        json::LadderRecord,
         json::VideoUploadConfigRecord,
         json::FileUploadSignedInstructions,
     ))

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use domain::ids::{HashId, UserId};
 use store::videos;
 
-use super::json::{RenditionRecord, VideoRecord, WatchVideoRecord};
+use super::json::{LadderRecord, RenditionRecord, VideoRecord, WatchVideoRecord};
 use crate::state::AppState;
 use crate::upload::playback::hls_index;
 use crate::video_api::error::VideoApiError;
@@ -58,7 +58,15 @@ pub(crate) async fn watch(
     let hls = hls_index(&state, &video.hash_id).await?;
     Ok(Json(WatchVideoRecord {
         watchable_url: links.watch(&video.hash_id, audience),
-        hls_url: hls.as_ref().map(|_| links.hls(&video.hash_id, audience)),
+        hls_url: hls
+            .as_ref()
+            .filter(|index| !index.renditions.is_empty())
+            .map(|_| links.hls(&video.hash_id, audience)),
+        ladder: hls
+            .as_ref()
+            .and_then(|index| index.ladder.as_ref())
+            .filter(|_| audience == Audience::Owner)
+            .map(LadderRecord::from),
         renditions: hls
             .iter()
             .flat_map(|index| index.renditions.iter().enumerate())
