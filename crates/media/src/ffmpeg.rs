@@ -39,6 +39,10 @@ impl FfmpegTools {
         })
     }
 
+    pub(crate) fn ffmpeg(&self) -> &Path {
+        &self.ffmpeg
+    }
+
     /// `ffprobe -print_format json -show_format -show_streams`, raw stdout.
     pub(crate) async fn probe_json(
         &self,

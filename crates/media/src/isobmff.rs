@@ -140,6 +140,53 @@ pub(crate) fn read_top_level<R: Read + Seek>(
     })
 }
 
+/// Where one top-level box lies in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BoxSpan {
+    pub kind: [u8; 4],
+    /// Offset of the box's first byte.
+    pub start: u64,
+    /// Header plus payload.
+    pub size: u64,
+}
+
+impl BoxSpan {
+    pub(crate) fn end(&self) -> u64 {
+        self.start + self.size
+    }
+}
+
+/// The top-level boxes in file order, for the remuxers. Same bounds as [`read_top_level`]; a
+/// box running past the end of the file ends the list (trailing junk is not part of the
+/// movie, and a sample pointing into it is caught by whoever maps offsets).
+pub(crate) fn top_level_spans<R: Read + Seek>(
+    file: &mut R,
+    file_len: u64,
+) -> Result<Vec<BoxSpan>, MediaError> {
+    let mut spans = Vec::new();
+    let mut offset = 0u64;
+    while offset < file_len {
+        if spans.len() >= MAX_TOP_LEVEL_BOXES {
+            return Err(MediaError::Corrupt("too many top-level boxes".into()));
+        }
+        let Some(header) = read_box_header(file, offset, file_len)? else {
+            break;
+        };
+        match header.start.checked_add(header.size) {
+            Some(end) if end <= file_len => {
+                spans.push(BoxSpan {
+                    kind: header.kind,
+                    start: header.start,
+                    size: header.size,
+                });
+                offset = end;
+            }
+            _ => break,
+        }
+    }
+    Ok(spans)
+}
+
 /// `None` when fewer than 8 bytes remain.
 fn read_box_header<R: Read + Seek>(
     file: &mut R,

@@ -32,6 +32,8 @@
 //!   - `synth/font`: a 5×7 bitmap font for printable ASCII and label wrapping;
 //!   - `synth/encode`: openh264 encoding to length-prefixed samples plus SPS/PPS;
 //!   - `synth/mp4_writer`: a nested ISO-BMFF box writer and a faststart one-track MP4.
+//! - `playback`: faststart remux and HLS (CMAF) packaging of H.264 MP4s, and the playlists'
+//!   text ([`Pipeline::prepare_playback`], [`master_playlist`], [`media_playlist`]).
 //! - `fuzz` (tests only): proptest fuzzing of the probe and pipeline on mutated corpus files.
 
 mod avc;
@@ -47,11 +49,16 @@ mod isobmff;
 mod limits;
 mod moov_scan;
 mod mp4_track;
+mod playback;
 mod sniff;
 mod subprocess;
 mod synth;
 mod thumbnail;
 
+pub use playback::faststart::{Faststart, make_faststart};
+pub use playback::hls::{HlsIndex, HlsPackage, LadderState, Rendition};
+pub use playback::ladder::{LadderRendition, Rung, rungs_for};
+pub use playback::playlist::{master_playlist, media_playlist, target_duration};
 pub use synth::{ClipSpec, SynthError, labelled_clip};
 
 use std::path::{Path, PathBuf};
@@ -161,6 +168,16 @@ pub struct Processed {
     pub thumbnails: Thumbnails,
 }
 
+/// What [`Pipeline::prepare_playback`] wrote for a video.
+#[derive(Debug, Default)]
+pub struct Playback {
+    /// A faststart copy, when the original's index is at its end (otherwise the original
+    /// already starts fast and serves as it is).
+    pub faststart: Option<PathBuf>,
+    /// HLS init and media segments of the original's samples.
+    pub hls: Option<HlsPackage>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
     /// Not a video at all (text, image, random bytes).
@@ -224,6 +241,56 @@ impl Pipeline {
                 Some(tools) => self.process_with_ffmpeg(tools, path, handoff).await,
                 None => Err(handoff.error_without_ffmpeg),
             },
+        }
+    }
+
+    /// Prepares `source` (already accepted by [`Pipeline::process`] as `probe`) for playback:
+    /// for an H.264 MP4, a faststart copy if needed and HLS segments, written into `out_dir`.
+    /// Other videos get nothing here. Blocking work runs on the blocking pool.
+    pub async fn prepare_playback(
+        &self,
+        source: &Path,
+        probe: &Probe,
+        out_dir: &Path,
+    ) -> Result<Playback, MediaError> {
+        if probe.container != Container::Mp4 || probe.video_codec != "h264" {
+            return Ok(Playback::default());
+        }
+        let (source, out_dir) = (source.to_path_buf(), out_dir.to_path_buf());
+        let display = (probe.width, probe.height);
+        tokio::task::spawn_blocking(move || {
+            std::panic::catch_unwind(|| {
+                let remuxed = out_dir.join("faststart.mp4");
+                let faststart = match make_faststart(&source, &remuxed)? {
+                    Faststart::AlreadyFast => None,
+                    Faststart::Remuxed { .. } => Some(remuxed),
+                };
+                let hls_dir = out_dir.join("hls");
+                std::fs::create_dir_all(&hls_dir)?;
+                let hls = playback::hls::package(&source, &hls_dir, display)?;
+                playback::durable(&out_dir)?;
+                Ok(Playback { faststart, hls })
+            })
+            .unwrap_or_else(|_| Err(MediaError::Corrupt("the file crashed the packager".into())))
+        })
+        .await
+        .map_err(|e| MediaError::Io(std::io::Error::other(format!("packaging task failed: {e}"))))?
+    }
+
+    /// The ffmpeg rendition ladder of `source` (accepted as `probe`), each rung encoded into
+    /// `out_dir` as a faststart MP4 and packaged as HLS. Empty without ffmpeg, or when the
+    /// source is smaller than the lowest rung.
+    pub async fn encode_ladder(
+        &self,
+        source: &Path,
+        probe: &Probe,
+        out_dir: &Path,
+    ) -> Result<Vec<LadderRendition>, MediaError> {
+        match &self.ffmpeg {
+            Some(tools) => {
+                playback::ladder::encode(tools.ffmpeg(), source, probe, out_dir, &self.config).await
+            }
+            None => Ok(Vec::new()),
         }
     }
 

@@ -250,7 +250,13 @@ async fn a_worker_killed_mid_processing_has_its_job_finished_after_a_restart() {
     // The server with its workers takes the job again once the lease has run out.
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let _server = Server(serve(data.path(), port).spawn().unwrap());
+    // Without ffmpeg: a rendition ladder would still be writing once the job is done.
+    let _server = Server(
+        serve(data.path(), port)
+            .env("REELSHARE_FFMPEG", "disabled")
+            .spawn()
+            .unwrap(),
+    );
     wait_until_up(&base).await;
     let started = Instant::now();
     loop {
@@ -275,10 +281,21 @@ async fn a_worker_killed_mid_processing_has_its_job_finished_after_a_restart() {
     let mut stored: Vec<PathBuf> = files_under(&data.path().join("media"));
     stored.sort();
     let video_dir = data.path().join("media/videos").join(hash_id);
-    let mut expected: Vec<PathBuf> = ["original", "thumbnail-large.jpg", "thumbnail-small.jpg"]
-        .iter()
-        .map(|name| video_dir.join(name))
-        .collect();
+    // The original, its thumbnails and its HLS packaging (10 s, keyframes every 2 s: three
+    // segments); it is index-first, so no faststart copy.
+    let mut expected: Vec<PathBuf> = [
+        "original",
+        "thumbnail-large.jpg",
+        "thumbnail-small.jpg",
+        "hls/index.json",
+        "hls/0/init.mp4",
+        "hls/0/1.m4s",
+        "hls/0/2.m4s",
+        "hls/0/3.m4s",
+    ]
+    .iter()
+    .map(|name| video_dir.join(name))
+    .collect();
     expected.sort();
     assert_eq!(
         stored, expected,

@@ -1,9 +1,10 @@
 //! Where media bytes live: an `object_store` (a local directory by default, S3 for scale-out).
-//! Objects are keyed by the video's hash id: `videos/<hash_id>/original`, and one key per
-//! thumbnail size. A local store accepts a staged upload by renaming it into place (atomic,
-//! O(1), then the directory is fsynced); a remote store receives it as a multipart upload in
-//! bounded memory (a few parts per upload, a few uploads at once), aborted if it fails. On S3
-//! the store also signs GET links, so players fetch media straight from the bucket.
+//! Objects are keyed by the video's hash id: `videos/<hash_id>/original`, one key per
+//! thumbnail size, and what playback needs (`faststart.mp4`, `hls/…`). A local store accepts
+//! a staged upload by renaming it into place (atomic, O(1), then the directory is fsynced); a
+//! remote store receives it as a multipart upload in bounded memory (a few parts per upload,
+//! a few uploads at once), aborted if it fails. On S3 the store also signs GET links, so
+//! players fetch media straight from the bucket.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -33,16 +34,38 @@ pub enum MediaObject {
     SmallThumbnail,
     /// Fits within 720×1280: the Creator API's thumbnail.
     LargeThumbnail,
+    /// The original remuxed with its index first; only when the original's was at the end.
+    Faststart,
+    /// The HLS renditions' description (JSON), from which playlists are rendered.
+    HlsIndex,
+    /// A rendition's HLS init segment.
+    HlsInit {
+        rendition: u16,
+    },
+    /// A rendition's HLS media segment `number` (from 1).
+    HlsSegment {
+        rendition: u16,
+        number: u32,
+    },
+    /// A ladder rendition as one faststart MP4, for progressive players.
+    RenditionMp4 {
+        rendition: u16,
+    },
 }
 
 impl MediaObject {
     pub const ALL: [MediaObject; 3] = [Self::Original, Self::SmallThumbnail, Self::LargeThumbnail];
 
-    fn file_name(self) -> &'static str {
+    fn file_name(self) -> String {
         match self {
-            Self::Original => "original",
-            Self::SmallThumbnail => "thumbnail-small.jpg",
-            Self::LargeThumbnail => "thumbnail-large.jpg",
+            Self::Original => "original".into(),
+            Self::SmallThumbnail => "thumbnail-small.jpg".into(),
+            Self::LargeThumbnail => "thumbnail-large.jpg".into(),
+            Self::Faststart => "faststart.mp4".into(),
+            Self::HlsIndex => "hls/index.json".into(),
+            Self::HlsInit { rendition } => format!("hls/{rendition}/init.mp4"),
+            Self::HlsSegment { rendition, number } => format!("hls/{rendition}/{number}.m4s"),
+            Self::RenditionMp4 { rendition } => format!("hls/{rendition}/video.mp4"),
         }
     }
 }
@@ -53,6 +76,10 @@ fn object_key(hash_id: &HashId, object: MediaObject) -> ObjectPath {
         hash_id.as_str(),
         object.file_name()
     ))
+}
+
+fn video_prefix(hash_id: &HashId) -> ObjectPath {
+    ObjectPath::from(format!("videos/{}", hash_id.as_str()))
 }
 
 /// Size and version of a stored object, for `Content-Length`, ranges and `ETag`.
@@ -249,6 +276,49 @@ impl MediaStore {
         }
     }
 
+    /// Moves a finished local file (in the staging directory's filesystem) into place as
+    /// `object`. Durable when this returns.
+    pub async fn put_file(
+        &self,
+        hash_id: &HashId,
+        object: MediaObject,
+        file: &Path,
+    ) -> Result<(), StoreError> {
+        let key = object_key(hash_id, object);
+        match &self.local {
+            Some(local) => {
+                let target = local.path_to_filesystem(&key)?;
+                let parent = target.parent().map(Path::to_owned).unwrap_or_default();
+                tokio::fs::create_dir_all(&parent).await?;
+                tokio::fs::rename(file, &target).await?;
+                sync_directory(parent).await?;
+            }
+            None => self.upload_file(&key, file).await?,
+        }
+        Ok(())
+    }
+
+    /// The MP4 to serve for playback: the faststart copy when there is one, else the original.
+    pub async fn playable_mp4(&self, hash_id: &HashId) -> Result<MediaObject, StoreError> {
+        match self
+            .objects
+            .head(&object_key(hash_id, MediaObject::Faststart))
+            .await
+        {
+            Ok(_) => Ok(MediaObject::Faststart),
+            Err(object_store::Error::NotFound { .. }) => Ok(MediaObject::Original),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// A new empty directory in the staging area for files made from an upload (on the same
+    /// filesystem, so [`MediaStore::put_file`] renames them); removed on drop.
+    pub fn scratch_dir(&self) -> Result<tempfile::TempDir, StoreError> {
+        Ok(tempfile::Builder::new()
+            .prefix(crate::staging::SCRATCH_PREFIX)
+            .tempdir_in(&self.staging_dir)?)
+    }
+
     pub async fn put_bytes(
         &self,
         hash_id: &HashId,
@@ -383,24 +453,48 @@ impl MediaStore {
         }
     }
 
-    /// Deletes every object of a video; objects already gone are fine.
+    /// Deletes every object of a video (whatever was made from it: renditions, segments);
+    /// objects already gone are fine.
     pub async fn delete_all(&self, hash_id: &HashId) -> Result<(), StoreError> {
-        for object in MediaObject::ALL {
-            match self.objects.delete(&object_key(hash_id, object)).await {
+        let prefix = video_prefix(hash_id);
+        let keys: Vec<ObjectPath> = self
+            .objects
+            .list(Some(&prefix))
+            .map_ok(|meta| meta.location)
+            .try_collect()
+            .await?;
+        for key in keys {
+            match self.objects.delete(&key).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
                 Err(other) => return Err(other.into()),
             }
         }
-        if let Some(local) = &self.local {
-            // LocalFileSystem leaves the emptied per-video directory behind.
-            if let Ok(file) = local.path_to_filesystem(&object_key(hash_id, MediaObject::Original))
-                && let Some(dir) = file.parent()
-            {
-                let _ = tokio::fs::remove_dir(dir).await;
-            }
+        if let Some(local) = &self.local
+            && let Ok(dir) = local.path_to_filesystem(&prefix)
+        {
+            // LocalFileSystem leaves the emptied directories behind; only empty ones go.
+            remove_empty_dirs(dir).await;
         }
         Ok(())
     }
+}
+
+/// Removes `dir` and its subdirectories, deepest first, where they are empty.
+async fn remove_empty_dirs(dir: PathBuf) {
+    let _ = tokio::task::spawn_blocking(move || {
+        fn walk(dir: &Path) {
+            if let Ok(entries) = std::fs::read_dir(dir) {
+                for entry in entries.flatten() {
+                    if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                        walk(&entry.path());
+                    }
+                }
+            }
+            let _ = std::fs::remove_dir(dir);
+        }
+        walk(&dir);
+    })
+    .await;
 }
 
 /// A local file holding a video's original for processing.

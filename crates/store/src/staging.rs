@@ -45,7 +45,9 @@ pub struct StagedFile {
 pub(crate) const PART: &str = ".part";
 /// The suffix of a staged file in the instant before it is locked.
 const NEW: &str = ".new";
-/// A `.new` file older than this was left by a crash in that instant.
+/// The name prefix of the scratch directories playback files are made in.
+pub const SCRATCH_PREFIX: &str = "playback-";
+/// A `.new` file (or a scratch directory) older than this was left by a crash.
 const NEW_FILE_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Deletes the staged files in `dir` that no live process holds (left by a crash); returns how
@@ -70,6 +72,21 @@ pub fn sweep_dead(dir: &Path) -> io::Result<usize> {
                 Err(std::fs::TryLockError::WouldBlock) => false,
                 Err(std::fs::TryLockError::Error(error)) => return Err(error),
             }
+        } else if name.starts_with(SCRATCH_PREFIX) {
+            // A playback scratch directory (`MediaStore::scratch_dir`) is removed when its
+            // processing ends; one this old was left by a crash.
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|at| at.elapsed().unwrap_or_default() > NEW_FILE_GRACE);
+            if stale && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                match std::fs::remove_dir_all(&path) {
+                    Ok(()) => swept += 1,
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                    Err(error) => return Err(error),
+                }
+            }
+            false
         } else if name.ends_with(NEW) {
             entry
                 .metadata()
@@ -217,6 +234,24 @@ mod tests {
         assert_eq!(sweep_dead(dir.path()).unwrap(), 0);
         drop(live);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_sweep_removes_scratch_directories_a_crash_left_and_keeps_young_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join(format!("{SCRATCH_PREFIX}crashed"));
+        std::fs::create_dir_all(old.join("hls")).unwrap();
+        std::fs::write(old.join("hls/1.m4s"), b"segment").unwrap();
+        std::fs::File::open(&old)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - 2 * NEW_FILE_GRACE)
+            .unwrap();
+        let young = dir.path().join(format!("{SCRATCH_PREFIX}working"));
+        std::fs::create_dir_all(&young).unwrap();
+
+        assert_eq!(sweep_dead(dir.path()).unwrap(), 1);
+        assert!(!old.exists());
+        assert!(young.exists());
     }
 
     #[tokio::test]

@@ -126,7 +126,6 @@ async fn upload_video(
             retry_after_seconds: RETRY_AFTER_SECONDS,
         })?;
     let processed = state.pipeline.process(staged.path()).await?;
-    drop(slot);
     let upload = ProcessedUpload {
         owner: creator_id,
         file_name: &FileName::sanitize(&file_name),
@@ -135,7 +134,10 @@ async fn upload_video(
         processed: &processed,
         listed_at: Some(state.clock.now()),
     };
+    // Publishing packages the video for playback (a faststart copy, HLS segments): still
+    // processing work, so it keeps the slot.
     let video_id = publishing::publish_processed(&state, upload, staged).await?;
+    drop(slot);
     tracing::info!(%video_id, %creator_id, "creator upload stored");
     Ok((
         StatusCode::CREATED,

@@ -1,6 +1,6 @@
 //! Turning a processed upload into a stored video, shared by both API surfaces and the
-//! processing worker. Order matters for crash safety: bytes first (thumbnails, then the
-//! original), the row last, so a row never exists without its bytes; if the row cannot be
+//! processing worker. Order matters for crash safety: bytes first (thumbnails, the playback
+//! copies, then the original), the row last, so a row never exists without its bytes; if the row cannot be
 //! written, the bytes are deleted again.
 
 use base64::Engine;
@@ -15,6 +15,7 @@ use store::staging::StagedFile;
 use store::videos::{self, MediaFacts, NewVideo};
 
 use crate::state::AppState;
+use crate::upload::playback;
 
 fn random_id() -> String {
     let mut raw = [0u8; 12];
@@ -86,6 +87,8 @@ pub async fn publish_processed(
     let facts = media_facts(&upload.processed.probe);
     let stored = async {
         store_thumbnails(state, &hash_id, &upload.processed.thumbnails).await?;
+        playback::prepare_and_store(state, &hash_id, staged.path(), &upload.processed.probe)
+            .await?;
         state.media.put_original(&hash_id, staged).await?;
         videos::insert_video(
             state.pool(),

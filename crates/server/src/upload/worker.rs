@@ -4,7 +4,8 @@
 //! a restart loses nothing: a job held by a worker that died is claimed again once its lease
 //! runs out.
 //!
-//! One job: read the stored original → probe and thumbnail it → store the thumbnails → mark
+//! One job: read the stored original → probe and thumbnail it → store the thumbnails and the
+//! playback copies (faststart MP4, HLS segments) → mark
 //! the video ready (a draft) and the job done in one transaction. A file the pipeline refuses
 //! fails with one of the fixed reasons and its bytes are deleted; a transient error (I/O, the
 //! database, the object store) is retried with exponential backoff up to [`MAX_ATTEMPTS`]
@@ -28,8 +29,8 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 use crate::state::AppState;
-use crate::upload::publishing;
 use crate::upload::refusal::MediaRefusal;
+use crate::upload::{ladder, playback, publishing};
 
 /// Attempts a job gets before a transient problem becomes a failure.
 pub const MAX_ATTEMPTS: u32 = 3;
@@ -195,6 +196,8 @@ async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
             Ok(()) => {
                 tracing::info!(video_id = %video.id, "upload processed: draft ready");
                 record("ready");
+                // The video is playable; the ladder only adds renditions to it.
+                ladder::make_and_store(state, &video).await;
                 return Ok(());
             }
             Err(StoreError::LeaseLost(_)) => {
@@ -278,10 +281,13 @@ async fn attempt(state: &AppState, video: &Video) -> Result<MediaFacts, Failure>
         .process(original.path())
         .await
         .map_err(classify)?;
-    drop(slot);
     publishing::store_thumbnails(state, &video.hash_id, &processed.thumbnails)
         .await
         .map_err(|e| Failure::Transient(e.to_string()))?;
+    playback::prepare_and_store(state, &video.hash_id, original.path(), &processed.probe)
+        .await
+        .map_err(|e| Failure::Transient(e.to_string()))?;
+    drop(slot);
     Ok(publishing::media_facts(&processed.probe))
 }
 

@@ -28,6 +28,11 @@ pub fn original_path(hash_id: &HashId) -> String {
     format!("/media/{hash_id}/original")
 }
 
+/// Where a video's HLS files live: `<prefix>/master.m3u8`, `<prefix>/<n>/playlist.m3u8`, …
+pub fn hls_prefix(hash_id: &HashId) -> String {
+    format!("/media/{hash_id}/hls")
+}
+
 pub fn thumbnail_path(hash_id: &HashId) -> String {
     format!("/media/{hash_id}/thumbnail.jpg")
 }
@@ -59,6 +64,18 @@ impl Links {
         self.signed(&original_path(hash_id), audience)
     }
 
+    /// A signed, expiring link to the HLS master playlist, for `audience`; the links inside
+    /// the playlists are signed for the same audience and expiry when they are served.
+    pub fn hls(&self, hash_id: &HashId, audience: Audience) -> String {
+        self.signed(&format!("{}/master.m3u8", hls_prefix(hash_id)), audience)
+    }
+
+    /// A signed link to ladder rendition `rendition` as one faststart MP4.
+    pub fn rendition_mp4(&self, hash_id: &HashId, rendition: usize, audience: Audience) -> String {
+        let path = format!("{}/{rendition}/video.mp4", hls_prefix(hash_id));
+        self.signed(&path, audience)
+    }
+
     /// The small thumbnail: plain for listed public videos, signed for anything else (only
     /// their owner is ever shown those).
     pub fn thumbnail(&self, video: &Video) -> String {
@@ -78,6 +95,16 @@ impl Links {
             Audience::Owner => format!("&{OWNER_PARAM}"),
         };
         format!("{}{path}?exp={expiry}{audience}&sig={signature}", self.base)
+    }
+}
+
+/// The query (`exp=…[&for=owner]&sig=…`) signing `path` for `audience` until `expiry`: for the
+/// links inside a playlist, which keep the expiry of the link that fetched the playlist.
+pub fn signed_query(signer: &Signer, path: &str, expiry: &str, audience: Audience) -> String {
+    let signature = sign(signer, path, expiry, audience);
+    match audience {
+        Audience::Anyone => format!("exp={expiry}&sig={signature}"),
+        Audience::Owner => format!("exp={expiry}&{OWNER_PARAM}&sig={signature}"),
     }
 }
 

@@ -594,7 +594,8 @@ async fn media_a_crash_left_without_a_row_is_swept_once_past_the_grace_period() 
             .unwrap(),
         0
     );
-    assert_eq!(app.stored_files().await.len(), 4);
+    // The kept video: original, two thumbnails, HLS index, init and three segments.
+    assert_eq!(app.stored_files().await.len(), 9);
 
     app.clock.advance(Duration::from_secs(2 * 3600));
     assert_eq!(
@@ -606,8 +607,8 @@ async fn media_a_crash_left_without_a_row_is_swept_once_past_the_grace_period() 
     let left = app.stored_files().await;
     assert_eq!(
         left.len(),
-        3,
-        "the listed video's original and thumbnails stay: {left:?}"
+        8,
+        "the listed video's original, thumbnails and HLS files stay: {left:?}"
     );
     assert!(
         left.iter()

@@ -21,6 +21,7 @@ mod hardening_text;
 mod helpers;
 mod media_samples;
 mod observability;
+mod playback;
 mod postgres;
 mod schema_conformance;
 mod storage_gc;

@@ -92,9 +92,69 @@ pub struct UserVideosList {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WatchVideoRecord {
-    /// Signed, expiring link that streams the video (HTTP ranges supported).
+    /// Signed, expiring link that streams the video as MP4 (HTTP ranges supported; index
+    /// first, so playback starts before the whole file arrives).
     pub watchable_url: String,
+    /// Signed, expiring link to the HLS master playlist (fragmented MP4 segments); every
+    /// link inside it is signed with the same expiry. Null when the video has no HLS
+    /// renditions (a format the built-in packager does not handle).
+    pub hls_url: Option<String>,
+    /// The HLS renditions, in master playlist order.
+    pub renditions: Vec<RenditionRecord>,
+    /// The ffmpeg rendition ladder's progress; only for the video's owner, null otherwise
+    /// and when this instance makes no ladder.
+    pub ladder: Option<LadderRecord>,
     pub video: VideoRecord,
+}
+
+/// Where the rendition ladder is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LadderRecord {
+    /// `encoding`, `done`, `skipped` (the source is below 360p) or `failed`.
+    pub state: &'static str,
+    /// While encoding, the rungs still to come; when failed, why.
+    pub detail: Option<String>,
+}
+
+impl From<&media::LadderState> for LadderRecord {
+    fn from(ladder: &media::LadderState) -> Self {
+        let (state, detail) = match ladder {
+            media::LadderState::Encoding(left) => ("encoding", Some(left.to_string())),
+            media::LadderState::Done => ("done", None),
+            media::LadderState::Skipped => ("skipped", None),
+            media::LadderState::Failed(why) => ("failed", Some(why.clone())),
+        };
+        Self { state, detail }
+    }
+}
+
+/// One HLS rendition of a video.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RenditionRecord {
+    /// `source` for the original's own samples.
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    /// Peak bit rate, bits per second.
+    pub bandwidth: u64,
+    /// RFC 6381 codecs, e.g. `avc1.64001e,mp4a.40.2`.
+    pub codecs: String,
+    /// Signed link to this rendition as one faststart MP4 (ladder renditions; null for
+    /// `source`, whose MP4 is `watchable_url`).
+    pub mp4_url: Option<String>,
+}
+
+impl RenditionRecord {
+    pub fn new(rendition: &media::Rendition, mp4_url: Option<String>) -> Self {
+        Self {
+            name: rendition.name.clone(),
+            width: rendition.width,
+            height: rendition.height,
+            bandwidth: rendition.bandwidth,
+            codecs: rendition.codecs.clone(),
+            mp4_url,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,5 +1,5 @@
 //! The media links the Video API hands out: `GET /media/{hash_id}/original` (a signed watch
-//! link) and `GET /media/{hash_id}/thumbnail.jpg` (plain for listed public videos, signed for
+//! link; it streams the faststart copy when the upload's index was at its end) and `GET /media/{hash_id}/thumbnail.jpg` (plain for listed public videos, signed for
 //! drafts and private ones). Both stream with ranges and ETags. A link that does not verify is
 //! 403, whatever the video; a video that is gone or not processed is 404. On S3 both answer,
 //! after those checks, a 307 to a presigned GET expiring no later than the link itself.
@@ -48,10 +48,11 @@ pub(crate) async fn original(
     let audience = check_signature(&state, &uri, &query)?;
     let video = ready_video(&state, &hash_id).await?;
     still_shown_to(&video, audience)?;
+    let mp4 = state.media.playable_mp4(&video.hash_id).await?;
     Ok(playback::serve(
         &state.media,
         &video.hash_id,
-        MediaObject::Original,
+        mp4,
         &video.content_type,
         inline_disposition(video.file_name.as_str(), "video"),
         &headers,
@@ -104,7 +105,7 @@ pub(crate) async fn thumbnail(
     .await?)
 }
 
-fn check_signature(
+pub(crate) fn check_signature(
     state: &AppState,
     uri: &Uri,
     query: &HashMap<String, String>,
@@ -132,7 +133,7 @@ fn link_remaining(state: &AppState, query: &HashMap<String, String>) -> std::tim
 
 /// A link given to anyone shows the video only while it is still public and listed: made
 /// private it is 403, unlisted (back to a draft) 404, as the watch record would answer now.
-fn still_shown_to(video: &Video, audience: Audience) -> Result<(), VideoApiError> {
+pub(crate) fn still_shown_to(video: &Video, audience: Audience) -> Result<(), VideoApiError> {
     match (audience, video.visibility_for(None)) {
         (Audience::Owner, _) | (Audience::Anyone, Visibility::Visible) => Ok(()),
         (Audience::Anyone, Visibility::Private) => {
@@ -142,7 +143,7 @@ fn still_shown_to(video: &Video, audience: Audience) -> Result<(), VideoApiError
     }
 }
 
-async fn ready_video(state: &AppState, raw: &str) -> Result<Video, VideoApiError> {
+pub(crate) async fn ready_video(state: &AppState, raw: &str) -> Result<Video, VideoApiError> {
     let hash_id = HashId::parse(raw).map_err(|_| VideoApiError::NotFound)?;
     let video = videos::find_video_by_hash(state.pool(), &hash_id).await?;
     if video.state == ProcessingState::Ready {

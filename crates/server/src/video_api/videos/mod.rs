@@ -10,9 +10,11 @@
 //! - [`feeds`]: explore and a user's videos.
 //! - [`watch`]: the watch record and its link.
 //! - [`media`]: what the signed links point at: the video and its thumbnail.
+//! - [`hls`]: the signed HLS playlists and segments.
 
 mod feeds;
 mod health;
+mod hls;
 mod json;
 mod media;
 mod my;
@@ -34,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(feeds::router())
         .merge(watch::router())
         .merge(media::router())
+        .merge(hls::router())
 }
 
 /// These endpoints' part of the OpenAPI document.
@@ -53,6 +56,8 @@ pub fn router() -> Router<AppState> {
         upload_form::receive_upload,
         media::original,
         media::thumbnail,
+        hls::master,
+        hls::rendition_file,
     ),
     components(schemas(
         json::VideoRecord,
@@ -60,6 +65,8 @@ pub fn router() -> Router<AppState> {
         json::VideosPage,
         json::UserVideosList,
         json::WatchVideoRecord,
+        json::RenditionRecord,
+        json::LadderRecord,
         json::VideoUploadConfigRecord,
         json::FileUploadSignedInstructions,
     ))

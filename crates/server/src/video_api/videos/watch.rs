@@ -1,5 +1,5 @@
-//! `GET /video/watch/?user_id=…&hash_id=…`: one listed video and a signed, expiring link that
-//! streams it. Drafts, unfinished uploads and unknown ids are 404 for everyone; a private video
+//! `GET /video/watch/?user_id=…&hash_id=…`: one listed video, a signed, expiring link that
+//! streams it as MP4 and one to its HLS master playlist, with its renditions. Drafts, unfinished uploads and unknown ids are 404 for everyone; a private video
 //! is 403 for anyone but its owner (the seed documents that status).
 
 use axum::extract::State;
@@ -9,8 +9,9 @@ use axum::{Json, Router};
 use domain::ids::{HashId, UserId};
 use store::videos;
 
-use super::json::{VideoRecord, WatchVideoRecord};
+use super::json::{LadderRecord, RenditionRecord, VideoRecord, WatchVideoRecord};
 use crate::state::AppState;
+use crate::upload::playback::hls_index;
 use crate::video_api::error::VideoApiError;
 use crate::video_api::extract::{MaybeCaller, QueryParams};
 use crate::video_api::links::{Audience, Links};
@@ -49,15 +50,32 @@ pub(crate) async fn watch(
         return Err(VideoApiError::Forbidden("this video is private".into()));
     }
     let links = Links::for_request(&state, &headers);
+    let audience = if video.is_owned_by(caller.id()) {
+        Audience::Owner
+    } else {
+        Audience::Anyone
+    };
+    let hls = hls_index(&state, &video.hash_id).await?;
     Ok(Json(WatchVideoRecord {
-        watchable_url: links.watch(
-            &video.hash_id,
-            if video.is_owned_by(caller.id()) {
-                Audience::Owner
-            } else {
-                Audience::Anyone
-            },
-        ),
+        watchable_url: links.watch(&video.hash_id, audience),
+        hls_url: hls
+            .as_ref()
+            .filter(|index| !index.renditions.is_empty())
+            .map(|_| links.hls(&video.hash_id, audience)),
+        ladder: hls
+            .as_ref()
+            .and_then(|index| index.ladder.as_ref())
+            .filter(|_| audience == Audience::Owner)
+            .map(LadderRecord::from),
+        renditions: hls
+            .iter()
+            .flat_map(|index| index.renditions.iter().enumerate())
+            .map(|(number, rendition)| {
+                let mp4 = (rendition.name != "source")
+                    .then(|| links.rendition_mp4(&video.hash_id, number, audience));
+                RenditionRecord::new(rendition, mp4)
+            })
+            .collect(),
         video: VideoRecord::new(&video, &links),
     }))
 }

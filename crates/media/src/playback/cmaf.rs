@@ -1,0 +1,234 @@
+//! Fragmented MP4 for HLS, from the samples of an ordinary MP4, without re-encoding: an init
+//! segment (`ftyp` + `moov` with the original track headers and sample descriptions, empty
+//! sample tables and `mvex`/`trex`) and media segments (`moof` with one `traf` per track,
+//! each `tfhd` + `tfdt` + `trun`, then one `mdat`).
+//!
+//! Audio is muxed into the video's segments (one `traf` each) rather than offered as a
+//! separate rendition: the built-in path has exactly one audio and one video stream, so a
+//! player makes one request per segment instead of two, audio is cut at the video's segment
+//! times (no drift between two playlists), and the playlist stays a single variant. A ladder
+//! with several video sizes is where a shared audio rendition pays; that is ffmpeg's path.
+//!
+//! Memory per segment is its sample table and one 1 MiB copy buffer.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+
+use super::boxes::{self, boxed, full_box};
+use super::tracks::{Track, TrackSample};
+use crate::MediaError;
+
+/// `trun` flags: data offset, then per sample duration, size, flags, composition offset.
+const TRUN_VIDEO: u32 = 0x01 | 0x100 | 0x200 | 0x400 | 0x800;
+/// `trun` flags for audio: every sample is a sync sample (the `trex` default).
+const TRUN_AUDIO: u32 = 0x01 | 0x100 | 0x200;
+/// `tfhd` flag: offsets are relative to the `moof`.
+const DEFAULT_BASE_IS_MOOF: u32 = 0x02_0000;
+const SYNC_SAMPLE: u32 = 0x0200_0000;
+/// Depends on others, and not a sync sample.
+const NON_SYNC_SAMPLE: u32 = 0x0101_0000;
+/// Largest read while copying samples, and the output buffer's size.
+const COPY_BLOCK: usize = 1 << 20;
+
+/// The init segment for `tracks`, copying `mvhd` from the original `moov` payload.
+pub(crate) fn init_segment(moov_payload: &[u8], tracks: &[&Track<'_>]) -> Vec<u8> {
+    let ftyp = boxed(b"ftyp", b"iso6\0\0\0\0iso6mp41");
+    let mut moov = boxes::find(moov_payload, b"mvhd")
+        .map(|c| c.whole.to_vec())
+        .unwrap_or_default();
+    for track in tracks {
+        moov.extend(init_trak(track));
+    }
+    let trex: Vec<u8> = tracks
+        .iter()
+        .flat_map(|t| full_box(b"trex", 0, 0, &words(&[t.id, 1, 0, 0, 0])))
+        .collect();
+    moov.extend(boxed(b"mvex", &trex));
+    [ftyp, boxed(b"moov", &moov)].concat()
+}
+
+fn init_trak(track: &Track<'_>) -> Vec<u8> {
+    let copy = |payload: &[u8], kind: &[u8; 4]| {
+        boxes::find(payload, kind)
+            .map(|c| c.whole.to_vec())
+            .unwrap_or_default()
+    };
+    let trak = track.trak.payload;
+    let mdia = boxes::find(trak, b"mdia").map_or(&[][..], |c| c.payload);
+    let minf = boxes::find(mdia, b"minf").map_or(&[][..], |c| c.payload);
+    let stbl = [
+        track.stsd().unwrap_or_default().to_vec(),
+        full_box(b"stts", 0, 0, &words(&[0])),
+        full_box(b"stsc", 0, 0, &words(&[0])),
+        full_box(b"stsz", 0, 0, &words(&[0, 0])),
+        full_box(b"stco", 0, 0, &words(&[0])),
+    ]
+    .concat();
+    let minf = [
+        copy(minf, b"vmhd"),
+        copy(minf, b"smhd"),
+        copy(minf, b"dinf"),
+        boxed(b"stbl", &stbl),
+    ]
+    .concat();
+    let mdia = [
+        copy(mdia, b"mdhd"),
+        copy(mdia, b"hdlr"),
+        boxed(b"minf", &minf),
+    ]
+    .concat();
+    // The edit list carries the B-frame delay exactly as in the original.
+    let trak = [
+        copy(trak, b"tkhd"),
+        copy(trak, b"edts"),
+        boxed(b"mdia", &mdia),
+    ]
+    .concat();
+    boxed(b"trak", &trak)
+}
+
+/// One track's share of a segment.
+pub(crate) struct Run<'a> {
+    pub track: &'a Track<'a>,
+    pub samples: Range<usize>,
+    /// Decode time of the first sample, in track ticks.
+    pub base_decode: u64,
+}
+
+impl Run<'_> {
+    fn samples(&self) -> &[TrackSample] {
+        &self.track.samples[self.samples.clone()]
+    }
+
+    fn bytes(&self) -> u64 {
+        self.samples().iter().map(|s| u64::from(s.size)).sum()
+    }
+}
+
+/// Writes media segment `sequence` (from 1) holding `runs` to `out`; returns its size.
+pub(crate) fn write_segment(
+    source: &File,
+    out: File,
+    sequence: u32,
+    runs: &[Run<'_>],
+) -> Result<u64, MediaError> {
+    let payload: u64 = runs.iter().map(Run::bytes).sum();
+    let mdat_header = boxes::header(b"mdat", payload);
+    // The moof's size does not depend on the offsets in it: measure, then write for real.
+    let measured = moof(sequence, runs, 0).len() as u64;
+    if measured + mdat_header.len() as u64 + payload > i32::MAX as u64 {
+        return Err(MediaError::LimitExceeded(
+            "an HLS segment (one GOP) would exceed 2 GiB".into(),
+        ));
+    }
+    let moof = moof(sequence, runs, measured + mdat_header.len() as u64);
+    if moof.len() as u64 != measured {
+        return Err(MediaError::Corrupt("moof size changed".into()));
+    }
+    let mut writer = BufWriter::with_capacity(COPY_BLOCK, out);
+    writer.write_all(&moof)?;
+    writer.write_all(&mdat_header)?;
+    let mut buffer = Vec::new();
+    for run in runs {
+        copy_samples(source, &mut writer, run.samples(), &mut buffer)?;
+    }
+    // Not synced here: the caller makes the whole directory durable once (`durable`).
+    writer.into_inner().map_err(|e| e.into_error())?;
+    Ok(moof.len() as u64 + mdat_header.len() as u64 + payload)
+}
+
+/// The `moof`; `data_start` is where the mdat's payload begins, counted from the moof.
+fn moof(sequence: u32, runs: &[Run<'_>], data_start: u64) -> Vec<u8> {
+    let mut body = full_box(b"mfhd", 0, 0, &words(&[sequence]));
+    let mut data_offset = data_start;
+    for run in runs {
+        body.extend(traf(run, data_offset));
+        data_offset += run.bytes();
+    }
+    boxed(b"moof", &body)
+}
+
+fn traf(run: &Run<'_>, data_offset: u64) -> Vec<u8> {
+    let video = &run.track.handler == b"vide";
+    let samples = run.samples();
+    let mut trun = words(&[samples.len() as u32]);
+    // `write_segment` refused segments past 2 GiB, so the offset fits.
+    trun.extend((i32::try_from(data_offset).unwrap_or(i32::MAX)).to_be_bytes());
+    for sample in samples {
+        trun.extend(sample.duration.to_be_bytes());
+        trun.extend(sample.size.to_be_bytes());
+        if video {
+            let flags = if sample.sync {
+                SYNC_SAMPLE
+            } else {
+                NON_SYNC_SAMPLE
+            };
+            trun.extend(flags.to_be_bytes());
+            trun.extend(sample.composition_offset.to_be_bytes());
+        }
+    }
+    let (version, flags) = if video {
+        (1, TRUN_VIDEO)
+    } else {
+        (0, TRUN_AUDIO)
+    };
+    let body = [
+        full_box(b"tfhd", 0, DEFAULT_BASE_IS_MOOF, &words(&[run.track.id])),
+        full_box(b"tfdt", 1, 0, &run.base_decode.to_be_bytes()),
+        full_box(b"trun", version, flags, &trun),
+    ]
+    .concat();
+    boxed(b"traf", &body)
+}
+
+/// Copies the samples' bytes in order, one positioned read per contiguous stretch of the
+/// source, through one reused buffer of at most [`COPY_BLOCK`] bytes (segments interleave
+/// audio and video in stretches of a few hundred KB; going through the kernel's
+/// copy_file_range per stretch would flush the writer each time).
+fn copy_samples(
+    source: &File,
+    out: &mut impl Write,
+    samples: &[TrackSample],
+    buffer: &mut Vec<u8>,
+) -> Result<(), MediaError> {
+    let mut copy = |(mut at, mut left): (u64, u64)| -> Result<(), MediaError> {
+        while left > 0 {
+            let block = left.min(COPY_BLOCK as u64) as usize;
+            buffer.resize(block, 0);
+            source
+                .read_exact_at(buffer, at)
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::UnexpectedEof => {
+                        MediaError::Corrupt("the file ends inside a sample".into())
+                    }
+                    _ => MediaError::Io(e),
+                })?;
+            out.write_all(buffer)?;
+            at += block as u64;
+            left -= block as u64;
+        }
+        Ok(())
+    };
+    let mut pending: Option<(u64, u64)> = None;
+    for sample in samples {
+        let size = u64::from(sample.size);
+        pending = match pending {
+            Some((start, len)) if start + len == sample.offset => Some((start, len + size)),
+            Some(stretch) => {
+                copy(stretch)?;
+                Some((sample.offset, size))
+            }
+            None => Some((sample.offset, size)),
+        };
+    }
+    if let Some(stretch) = pending {
+        copy(stretch)?;
+    }
+    Ok(())
+}
+
+fn words(values: &[u32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_be_bytes()).collect()
+}
