@@ -263,6 +263,7 @@ async fn deleting_a_video_removes_its_faststart_copy_and_every_hls_file() {
     let (user, hash_id) = listed(&app, "moov-at-end.mp4").await;
     let stored: Vec<String> = app
         .stored_files()
+        .await
         .iter()
         .map(|p| p.to_string_lossy().into_owned())
         .filter(|p| p.contains(&hash_id))
@@ -280,7 +281,7 @@ async fn deleting_a_video_removes_its_faststart_copy_and_every_hls_file() {
     }
     let path = format!("/video/my/{hash_id}");
     assert_eq!(delete(&app, &path, Some(&user.token)).await.status(), 204);
-    assert_eq!(app.stored_files(), Vec::<std::path::PathBuf>::new());
+    assert_eq!(app.stored_files().await, Vec::<std::path::PathBuf>::new());
     let media_dir = app.data_dir.path().join("media/videos");
     let left: Vec<_> = std::fs::read_dir(&media_dir)
         .into_iter()
@@ -449,5 +450,5 @@ async fn an_hevc_upload_plays_as_an_h264_ladder_once_processed() {
 
     let path = format!("/video/my/{hash_id}");
     assert_eq!(delete(&app, &path, Some(&user.token)).await.status(), 204);
-    assert_eq!(app.stored_files(), Vec::<std::path::PathBuf>::new());
+    assert_eq!(app.stored_files().await, Vec::<std::path::PathBuf>::new());
 }
