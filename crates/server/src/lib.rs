@@ -15,6 +15,7 @@
 //! - [`upload`]: an upload's way in: streaming to staging, publishing, the processing
 //!   workers, orphan sweeps.
 //! - [`engagement`]: the watch-report writer and the engagement endpoints' video cache.
+//! - [`images`]: images made from a video on request, cached in the object store.
 //! - [`payout`]: scoring, the open period's projection, closing periods, `reelshare payout`.
 //! - [`demo`]: `reelshare demo`.
 //! - [`token_cli`]: `reelshare token`, a bearer token for an existing creator.
@@ -24,6 +25,7 @@ mod creator_api;
 pub mod demo;
 pub mod engagement;
 pub mod http;
+pub mod images;
 pub mod payout;
 pub mod settings;
 pub mod startup;
