@@ -250,6 +250,24 @@ async fn out_of_bounds_parameters_are_422_in_the_video_apis_shape() {
     assert_eq!(app.state.images.made(), 0);
 }
 
+#[tokio::test]
+async fn the_image_routes_are_in_the_openapi_document() {
+    let app = app().await;
+    let doc: Value = json(get(&app, "/openapi.json", None).await).await;
+    for file in [
+        "thumbnail.jpg",
+        "thumbnail.webp",
+        "animated.gif",
+        "storyboard.vtt",
+        "storyboard.jpg",
+    ] {
+        let path = format!("/video/{{hash_id}}/{file}");
+        assert!(doc["paths"][&path]["get"].is_object(), "{path}");
+    }
+    let fit = &doc["paths"]["/video/{hash_id}/thumbnail.jpg"]["get"]["parameters"];
+    assert!(fit.to_string().contains("cover"), "fit is documented");
+}
+
 /// `path` signed as the Video API signs its media links.
 fn signed(app: &TestApp, path: &str, owner: bool) -> String {
     let expiry = format!("exp={}", app.clock_now() + 600);
