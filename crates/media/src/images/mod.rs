@@ -62,16 +62,22 @@ impl Pipeline {
         })
         .await
         .map_err(|e| MediaError::Io(std::io::Error::other(format!("decoding task failed: {e}"))))?;
-        match builtin {
+        // Past the built-in decoding bound (a long GOP) or failing, ffmpeg may still manage,
+        // under its own time and memory limits.
+        let builtin_error = match builtin {
             Ok(Some(frames)) => return Ok(frames),
-            Ok(None) => {}
-            Err(error @ MediaError::LimitExceeded(_)) => return Err(error),
-            Err(error) => tracing::warn!(%error, "built-in decoding failed; trying ffmpeg"),
-        }
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(%error, "built-in decoding did not finish; trying ffmpeg");
+                Some(error)
+            }
+        };
         let Some(tools) = &self.ffmpeg else {
-            return Err(MediaError::Unsupported(
-                "this video needs ffmpeg, which this server does not have".into(),
-            ));
+            return Err(builtin_error.unwrap_or_else(|| {
+                MediaError::Unsupported(
+                    "this video needs ffmpeg, which this server does not have".into(),
+                )
+            }));
         };
         let size = domain::images::fit_within(display, request.bounds, false);
         let times = &request.times;

@@ -251,6 +251,30 @@ async fn out_of_bounds_parameters_are_422_in_the_video_apis_shape() {
 }
 
 #[tokio::test]
+async fn decoding_waits_for_a_processing_slot_and_a_full_queue_is_503_before_any_decoding() {
+    let app = spawn_app_with(|settings| {
+        settings.processing_workers = 0;
+        settings.processing_concurrency = 1;
+        settings.processing_queue = 0;
+    })
+    .await;
+    let (_, hash_id) = listed(&app, CLIP, "video/mp4").await;
+    let path = format!("/video/{hash_id}/thumbnail.jpg?time=4&width=90");
+    let held = app.state.processing.enter().await.unwrap();
+    let busy = get(&app, &path, None).await;
+    assert_eq!(busy.status(), 503);
+    assert!(busy.headers().contains_key("retry-after"));
+    assert_eq!(app.state.images.made(), 0);
+    // Cached images need no slot.
+    let (status, _, _) = fetch(&app, &format!("/video/{hash_id}/thumbnail.jpg")).await;
+    assert_eq!(status, 200);
+    drop(held);
+    let (status, _, _) = fetch(&app, &path).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.state.images.made(), 1);
+}
+
+#[tokio::test]
 async fn the_image_routes_are_in_the_openapi_document() {
     let app = app().await;
     let doc: Value = json(get(&app, "/openapi.json", None).await).await;
