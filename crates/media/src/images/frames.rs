@@ -185,3 +185,33 @@ mod tests {
         assert_eq!(choose_sample(&s, -5, Pick::KeyframeBefore), Some(0));
     }
 }
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    /// Where the time of an animated preview goes (decoding vs GIF encoding), on a phone
+    /// clip. Run with `--ignored --nocapture`.
+    #[test]
+    #[ignore = "needs ../shared/media"]
+    fn animation_timing_on_a_phone_clip() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/media/clip-a.mp4");
+        let limits = Limits::from_config(&crate::MediaConfig::default());
+        let times: Vec<f64> = (0..50).map(|i| 2.0 + f64::from(i) / 10.0).collect();
+        let started = std::time::Instant::now();
+        let frames = builtin_frames(&path, &times, Pick::Exact, (320, 1920), &limits)
+            .unwrap()
+            .unwrap();
+        let decoded = started.elapsed();
+        let started = std::time::Instant::now();
+        builtin_frames(&path, &[6.9], Pick::Exact, (320, 1920), &limits).unwrap();
+        println!("one picture at 6.9 s: {:.2?}", started.elapsed());
+        let started = std::time::Instant::now();
+        let gif = crate::images::encode_animation(&frames).unwrap();
+        println!(
+            "decode+shrink {decoded:.2?}, GIF {:.2?} ({} bytes)",
+            started.elapsed(),
+            gif.len()
+        );
+    }
+}

@@ -13,8 +13,9 @@ use image::{Delay, DynamicImage, ExtendedColorType, Frame, ImageEncoder, RgbImag
 use crate::MediaError;
 
 const JPEG_QUALITY: u8 = 80;
-/// NeuQuant sampling for GIF palettes: 1 best … 30 fastest; 10 is the usual trade.
-const GIF_SPEED: i32 = 10;
+/// NeuQuant sampling for GIF palettes: 1 best … 30 fastest. 30 took a 50-frame 320×568
+/// preview of a phone clip from 2.9 s to 1.9 s (release, busy 2-core machine).
+const GIF_SPEED: i32 = 30;
 
 fn failed(what: &str, error: impl std::fmt::Display) -> MediaError {
     MediaError::Io(std::io::Error::other(format!(

@@ -478,3 +478,37 @@ async fn a_vp9_video_gets_its_images_through_ffmpeg() {
         3.0
     );
 }
+
+#[tokio::test]
+#[ignore = "needs ../shared/media"]
+async fn phone_clip_images_cold_and_cached_timings() {
+    let app = app().await;
+    let user = app.create_user("alice").await;
+    let bytes = std::fs::read(crate::helpers::phone_clip_dir().join("clip-a.mp4")).unwrap();
+    let hash_id = upload(&app, &user.token, "clip-a.mp4", "video/mp4", bytes).await;
+    run_jobs(&app).await;
+    publish(&app, &user.token, &hash_id, "shown").await;
+    let mut report = Vec::new();
+    for query in [
+        "thumbnail.jpg?time=7.5&width=576",
+        "thumbnail.webp?time=3&width=320",
+        "animated.gif?start=2",
+        "storyboard.vtt",
+    ] {
+        let path = format!("/video/{hash_id}/{query}");
+        let cold = std::time::Instant::now();
+        let (status, _, body) = fetch(&app, &path).await;
+        let cold = cold.elapsed();
+        assert_eq!(status, 200, "{query}");
+        let warm = std::time::Instant::now();
+        let (_, _, again) = fetch(&app, &path).await;
+        let warm = warm.elapsed();
+        assert_eq!(again, body);
+        report.push(format!(
+            "{query}: made in {cold:.2?}, cached {warm:.2?}, {} bytes",
+            body.len()
+        ));
+    }
+    assert_eq!(app.state.images.made(), 4);
+    println!("{report:#?}");
+}
