@@ -5,7 +5,9 @@
 //! blocking pool, and stores the result. What it made is counted, for tests and operators.
 //! Access rules and HTTP live in `video_api/videos/images.rs`.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use domain::images::{
     AnimationSpec, ImageKey, MAX_SIDE, STORYBOARD_TILE_WIDTH, StillSpec, Storyboard,
@@ -21,15 +23,33 @@ use crate::state::AppState;
 /// The sprite name the cached storyboard VTT points at, relative to the VTT's own URL.
 pub const SPRITE_NAME: &str = "storyboard.jpg";
 
-/// How many images this process has made (cache misses that decoded the video).
+/// How many images this process has made (cache misses that decoded the video), and the
+/// images being made now: concurrent misses for one image wait for the first instead of
+/// decoding the same thing again.
 #[derive(Debug, Default)]
 pub struct ImageRenders {
     made: AtomicU64,
+    in_progress: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl ImageRenders {
     pub fn made(&self) -> u64 {
         self.made.load(Ordering::Relaxed)
+    }
+
+    /// The lock of one image's making (shared by everyone asking for it now).
+    fn lock_for(&self, name: String) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.in_progress.lock().expect("not poisoned");
+        map.entry(name).or_default().clone()
+    }
+
+    /// Forgets the lock once nobody else holds or waits for it.
+    fn release(&self, name: &str, lock: Arc<tokio::sync::Mutex<()>>) {
+        let mut map = self.in_progress.lock().expect("not poisoned");
+        // Ours and the map's: nobody else is waiting.
+        if Arc::strong_count(&lock) <= 2 {
+            map.remove(name);
+        }
     }
 }
 
@@ -52,15 +72,31 @@ pub async fn ensure(state: &AppState, video: &Video, key: ImageKey) -> Result<()
         Err(StoreError::NotFound) => {}
         Err(other) => return Err(other.into()),
     }
+    let name = format!("{}/{}", video.hash_id, key.object_name());
+    let lock = state.images.lock_for(name.clone());
+    let made = {
+        let _making = lock.lock().await;
+        make_unless_stored(state, video, key).await
+    };
+    state.images.release(&name, lock);
+    made
+}
+
+async fn make_unless_stored(
+    state: &AppState,
+    video: &Video,
+    key: ImageKey,
+) -> Result<(), ImageError> {
+    let object = MediaObject::Image(key);
+    // Another request may have made it while this one waited.
+    if state.media.info(&video.hash_id, object).await.is_ok() {
+        return Ok(());
+    }
     let _slot = state
         .processing
         .enter()
         .await
         .map_err(|_| ImageError::Busy)?;
-    // Another request may have made it while this one queued.
-    if state.media.info(&video.hash_id, object).await.is_ok() {
-        return Ok(());
-    }
     match key {
         ImageKey::Still(spec) => {
             let bytes = make_still(state, video, spec).await?;

@@ -126,6 +126,19 @@ async fn different_times_give_different_pictures_and_a_repeat_is_served_from_the
 }
 
 #[tokio::test]
+async fn concurrent_requests_for_one_image_decode_it_once() {
+    let app = app().await;
+    let (_, hash_id) = listed(&app, CLIP, "video/mp4").await;
+    let path = format!("/video/{hash_id}/animated.gif?start=2&width=120");
+    let answers = futures_util::future::join_all((0..4).map(|_| fetch(&app, &path))).await;
+    for (status, _, bytes) in &answers {
+        assert_eq!(*status, 200);
+        assert_eq!(bytes, &answers[0].2);
+    }
+    assert_eq!(app.state.images.made(), 1);
+}
+
+#[tokio::test]
 async fn an_animated_preview_is_five_seconds_at_ten_fps_at_most_320_wide() {
     let app = app().await;
     let (_, hash_id) = listed(&app, CLIP, "video/mp4").await;
