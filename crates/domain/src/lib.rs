@@ -8,6 +8,7 @@
 //!   the Video API's upload file names).
 //! - [`lifecycle`]: a video's processing state and the fixed failure reasons.
 //! - [`video`]: the video entity and who may see it.
+//! - [`images`]: parameters, geometry and cache names of images made on request.
 //! - [`metrics`]: the engagement metrics W, E, D, R, S, C and how counts become them.
 //! - [`quality`]: the quality score Q from the metrics.
 //! - [`allocation`]: the exact KKT solve that splits a pool among videos, and cent rounding.
@@ -17,6 +18,7 @@
 pub mod account;
 pub mod allocation;
 pub mod ids;
+pub mod images;
 pub mod lifecycle;
 pub mod metrics;
 pub mod quality;

@@ -249,7 +249,7 @@ impl H264Track<'_> {
     }
 }
 
-fn read_sample(file: &mut File, sample: &Sample) -> Result<Vec<u8>, MediaError> {
+pub(crate) fn read_sample(file: &mut File, sample: &Sample) -> Result<Vec<u8>, MediaError> {
     let mut bytes = vec![0u8; sample.size as usize];
     file.seek(SeekFrom::Start(sample.offset))?;
     file.read_exact(&mut bytes).map_err(|e| match e.kind() {

@@ -98,6 +98,53 @@ impl FfmpegTools {
     }
 }
 
+impl FfmpegTools {
+    /// `count` frames from `start` seconds, one every `step` seconds (`fps` filter; `count`
+    /// must be 1 when `step` is 0), auto-rotated and scaled to exactly `size`, as RGB
+    /// pictures. Output is capped at exactly what was asked for.
+    pub(crate) async fn frames_rgb(
+        &self,
+        input: &Path,
+        start: f64,
+        step: f64,
+        count: usize,
+        size: (u32, u32),
+        config: &MediaConfig,
+    ) -> Result<Vec<RgbImage>, MediaError> {
+        let mut filter = format!("scale={}:{}:flags=bicubic", size.0, size.1);
+        if step > 0.0 {
+            filter = format!("fps={:.6},{filter}", 1.0 / step);
+        }
+        let mut command = Command::new(&self.ffmpeg);
+        command
+            .args(["-v", "error", "-nostdin"])
+            .args(decoder_bounds(config))
+            .arg("-ss")
+            .arg(format!("{start:.3}"))
+            .arg("-i")
+            .arg(input)
+            .args(["-map", "0:v:0", "-frames:v"])
+            .arg(count.to_string())
+            .arg("-vf")
+            .arg(filter)
+            .arg("-filter_threads")
+            .arg(config.ffmpeg_threads.max(1).to_string())
+            .args(["-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"]);
+        let frame_bytes = size.0 as usize * size.1 as usize * 3;
+        let raw = run(command, "ffmpeg", &bounds(config, frame_bytes * count)).await?;
+        let frames: Vec<RgbImage> = raw
+            .chunks_exact(frame_bytes)
+            .filter_map(|chunk| RgbImage::from_raw(size.0, size.1, chunk.to_vec()))
+            .collect();
+        if frames.is_empty() {
+            return Err(MediaError::Corrupt(format!(
+                "ffmpeg could not decode a frame at {start:.1}s"
+            )));
+        }
+        Ok(frames)
+    }
+}
+
 /// Input options that bound the decoder: refuse pictures over the pixel limit before
 /// allocating them, and decode with a fixed number of threads (ffmpeg's default is one per
 /// core, each with its own frame buffers).

@@ -34,19 +34,49 @@ pub(crate) fn decode_picture(
     packets: impl IntoIterator<Item = Result<Packet, MediaError>>,
     wanted: usize,
 ) -> Result<YuvFrame, MediaError> {
+    let mut found = None;
+    decode_pictures(parameter_sets, packets, &[wanted], |_, frame| {
+        found = Some(frame);
+    })?;
+    found.ok_or_else(|| {
+        MediaError::Corrupt(format!(
+            "H.264 decoder produced no picture for sample {wanted}"
+        ))
+    })
+}
+
+/// Like [`decode_picture`] for several samples of one run: hands each picture of a sample in
+/// `wanted` to `on_picture` as the decoder releases it (presentation order), and stops reading
+/// packets once every one was seen. A wanted sample the decoder never outputs is skipped.
+pub(crate) fn decode_pictures(
+    parameter_sets: &[u8],
+    packets: impl IntoIterator<Item = Result<Packet, MediaError>>,
+    wanted: &[usize],
+    mut on_picture: impl FnMut(usize, YuvFrame),
+) -> Result<(), MediaError> {
     let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
     let mut decoder = Decoder::with_api_config(OpenH264API::from_source(), config)
         .map_err(|e| MediaError::Corrupt(format!("H.264 decoder failed to start: {e}")))?;
     let tag_of = |index: usize| index as u64 + 1;
+    let mut remaining: std::collections::BTreeSet<u64> =
+        wanted.iter().map(|&i| tag_of(i)).collect();
+    let mut take = |tag: u64, frame: YuvFrame, remaining: &mut std::collections::BTreeSet<u64>| {
+        if remaining.remove(&tag) {
+            on_picture(tag as usize - 1, frame);
+        }
+    };
 
     // Parameter sets carry tag 0, which no picture uses.
     decode_packet(&mut decoder, parameter_sets, 0)?;
     let mut failures = 0usize;
     for packet in packets {
+        if remaining.is_empty() {
+            return Ok(());
+        }
         let packet = packet?;
         match decode_packet(&mut decoder, &packet.annex_b, tag_of(packet.sample_index)) {
-            Ok(Some((tag, frame))) if tag == tag_of(wanted) => return Ok(frame),
-            Ok(_) => {}
+            Ok(Some((tag, frame))) => take(tag, frame, &mut remaining),
+            Ok(None) => {}
             // A damaged picture is concealed by the decoder; keep going, as players do,
             // unless the stream is broken throughout.
             Err(_) => {
@@ -58,15 +88,15 @@ pub(crate) fn decode_picture(
         }
     }
     for _ in 0..MAX_FLUSHED_PICTURES {
+        if remaining.is_empty() {
+            break;
+        }
         match flush_picture(&mut decoder)? {
-            Some((tag, frame)) if tag == tag_of(wanted) => return Ok(frame),
-            Some(_) => {}
+            Some((tag, frame)) => take(tag, frame, &mut remaining),
             None => break,
         }
     }
-    Err(MediaError::Corrupt(format!(
-        "H.264 decoder produced no picture for sample {wanted}"
-    )))
+    Ok(())
 }
 
 /// Decodes one packet; returns a picture if the reorder buffer released one.

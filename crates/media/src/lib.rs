@@ -34,6 +34,8 @@
 //!   - `synth/mp4_writer`: a nested ISO-BMFF box writer and a faststart one-track MP4.
 //! - `playback`: faststart remux and HLS (CMAF) packaging of H.264 MP4s, and the playlists'
 //!   text ([`Pipeline::prepare_playback`], [`master_playlist`], [`media_playlist`]).
+//! - `images`: pictures at chosen times (built-in or ffmpeg) and their encoding as stills,
+//!   GIF animations and storyboard sprites ([`Pipeline::frames`], [`images`]).
 //! - `fuzz` (tests only): proptest fuzzing of the probe and pipeline on mutated corpus files.
 
 mod avc;
@@ -45,6 +47,7 @@ mod frame;
 mod fuzz;
 mod h264_decode;
 mod h264_sps;
+pub mod images;
 mod isobmff;
 mod limits;
 mod moov_scan;

@@ -20,6 +20,7 @@
 //! - [`tus`]: resumable uploads (tus 1.0) at `/tus/`.
 //! - [`engagement`]: the watch-report writer and the engagement endpoints' video cache.
 //! - [`platform`]: work done once per platform (the leader lease, projection, sweeps).
+//! - [`images`]: images made from a video on request, cached in the object store.
 //! - [`payout`]: scoring, the open period's projection, closing periods, `reelshare payout`.
 //! - [`demo`]: `reelshare demo`.
 //! - [`token_cli`]: `reelshare token`, a bearer token for an existing creator.
@@ -32,6 +33,7 @@ pub mod engagement;
 pub mod gc;
 pub mod http;
 pub mod observe;
+pub mod images;
 pub mod payout;
 pub mod platform;
 pub mod settings;

@@ -67,6 +67,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         video_cache,
         workers: Arc::default(),
         thumbnail_uris: Arc::default(),
+        images: Arc::default(),
         processing,
         rate_limits,
         password_hashing,

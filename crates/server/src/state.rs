@@ -37,6 +37,8 @@ pub struct AppState {
     pub workers: Arc<WorkerActivity>,
     /// Slots for the media pipeline, shared by every path into it.
     pub processing: Arc<ProcessingPool>,
+    /// What the on-request image endpoints have made (cache misses).
+    pub images: Arc<crate::images::ImageRenders>,
     /// Large thumbnails as data URIs, for `/get-all-videos-thumbnails`.
     pub thumbnail_uris: Arc<DataUriCache>,
     /// Per-IP and per-account rate limits.

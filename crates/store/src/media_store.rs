@@ -51,6 +51,8 @@ pub enum MediaObject {
     RenditionMp4 {
         rendition: u16,
     },
+    /// An image made on request (still, animation, storyboard), cached under `images/`.
+    Image(domain::images::ImageKey),
 }
 
 impl MediaObject {
@@ -66,6 +68,7 @@ impl MediaObject {
             Self::HlsInit { rendition } => format!("hls/{rendition}/init.mp4"),
             Self::HlsSegment { rendition, number } => format!("hls/{rendition}/{number}.m4s"),
             Self::RenditionMp4 { rendition } => format!("hls/{rendition}/video.mp4"),
+            Self::Image(key) => format!("images/{}", key.object_name()),
         }
     }
 }

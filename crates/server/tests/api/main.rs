@@ -19,6 +19,7 @@ mod hardening_links_headers;
 mod hardening_processing;
 mod hardening_text;
 mod helpers;
+mod images;
 mod media_samples;
 mod observability;
 mod playback;

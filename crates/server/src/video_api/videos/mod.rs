@@ -11,10 +11,12 @@
 //! - [`watch`]: the watch record and its link.
 //! - [`media`]: what the signed links point at: the video and its thumbnail.
 //! - [`hls`]: the signed HLS playlists and segments.
+//! - [`images`]: thumbnails at any time and size, animated previews, storyboards.
 
 mod feeds;
 mod health;
 mod hls;
+mod images;
 mod json;
 mod media;
 mod my;
@@ -37,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(watch::router())
         .merge(media::router())
         .merge(hls::router())
+        .merge(images::router())
 }
 
 /// These endpoints' part of the OpenAPI document.
@@ -58,6 +61,11 @@ pub fn router() -> Router<AppState> {
         media::thumbnail,
         hls::master,
         hls::rendition_file,
+        images::thumbnail_jpg,
+        images::thumbnail_webp,
+        images::animated_gif,
+        images::storyboard_vtt,
+        images::storyboard_jpg,
     ),
     components(schemas(
         json::VideoRecord,
