@@ -107,7 +107,7 @@ async fn different_times_give_different_pictures_and_a_repeat_is_served_from_the
     // The burnt-in clock moves: the pictures differ well beyond JPEG noise.
     assert!(mean_difference(&decoded(&one), &decoded(&five)) > 3.0);
     assert_eq!(app.state.images.made(), before + 2);
-    let stored = app.stored_files();
+    let stored = app.stored_files().await;
     assert!(
         stored
             .iter()
@@ -386,12 +386,13 @@ async fn deleting_a_video_removes_its_images() {
     }
     assert!(
         app.stored_files()
+            .await
             .iter()
             .any(|p| p.to_string_lossy().contains("/images/"))
     );
     let path = format!("/video/my/{hash_id}");
     assert_eq!(delete(&app, &path, Some(&token)).await.status(), 204);
-    assert_eq!(app.stored_files(), Vec::<std::path::PathBuf>::new());
+    assert_eq!(app.stored_files().await, Vec::<std::path::PathBuf>::new());
 }
 
 /// ffmpeg's picture at `time` (input seeking, as the endpoint documents) of a 360×640
