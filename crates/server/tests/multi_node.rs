@@ -454,16 +454,22 @@ async fn two_api_nodes_and_workers_survive_a_killed_worker(storage: SharedStorag
     assert_eq!(completions.len(), uploads.len(), "{completions:?}");
     assert!(completions.values().all(|&n| n == 1), "{completions:?}");
 
-    // One original and one pair of thumbnails per ready video, nothing else stored.
+    // One original, one pair of thumbnails and the HLS packaging per ready video, nothing else
+    // stored.
     let videos = cluster.videos().await;
     assert!(
         videos.iter().all(|(_, _, status)| status == "ready"),
         "{videos:?}"
     );
     let objects = cluster.storage.objects();
-    let expected: BTreeSet<String> = ["original", "thumbnail-large.jpg", "thumbnail-small.jpg"]
-        .map(String::from)
-        .into();
+    let expected: BTreeSet<String> = [
+        "hls",
+        "original",
+        "thumbnail-large.jpg",
+        "thumbnail-small.jpg",
+    ]
+    .map(String::from)
+    .into();
     assert_eq!(
         objects.keys().cloned().collect::<BTreeSet<_>>(),
         ready.iter().cloned().collect::<BTreeSet<_>>()
