@@ -209,6 +209,12 @@ pub async fn spawn_app_with_objects(
     start(settings, data_dir, Some(objects)).await
 }
 
+/// Like [`spawn_app_with`], with media in a local directory whatever `REELSHARE_TEST_CONFIG`
+/// says (the database follows it): for tests that break or inspect the directory itself.
+pub async fn spawn_app_on_local_disk(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_configured(TestConfig::from_env().postgres, false, configure).await
+}
+
 /// Like [`spawn_app_with`], on a fresh schema of the PostgreSQL database in `DATABASE_URL`.
 /// Media storage follows `REELSHARE_TEST_CONFIG`.
 pub async fn spawn_app_on_postgres(configure: impl FnOnce(&mut Settings)) -> TestApp {
