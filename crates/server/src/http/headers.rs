@@ -9,7 +9,10 @@
 //! attributes; scripts only from this origin (Swagger UI has no inline script: checked by
 //! rendering `/docs` in headless Chromium under this policy, with no violation reported). It
 //! confines styles, images and requests to this origin too (images also to `data:`, which
-//! Swagger UI's stylesheet uses), and forbids plugins, `<base>` and framing. A page served
+//! Swagger UI's stylesheet uses), and forbids plugins, `<base>` and framing. Media may also
+//! come from `blob:`: the web app's hls.js plays through a MediaSource, whose `blob:` URL
+//! `media-src` governs (Firefox enforces it); hls.js runs without a worker, so no
+//! `worker-src blob:` is needed. A page served
 //! later that needs an inline script should get a nonce, not `'unsafe-inline'`. It does not
 //! set HSTS: TLS is the reverse proxy's, which should send it.
 
@@ -22,7 +25,8 @@ use axum::response::Response;
 /// The policy of HTML pages.
 pub const HTML_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
     script-src 'self'; style-src 'self' 'unsafe-inline'; \
-    img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; \
+    img-src 'self' data:; font-src 'self' data:; connect-src 'self'; \
+    media-src 'self' blob:; object-src 'none'; \
     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Adds the protective headers to `response` (an `axum::middleware::map_response` function).
