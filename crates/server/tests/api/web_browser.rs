@@ -749,6 +749,28 @@ async fn the_feed_starts_hls_js_for_the_video_in_view_and_the_next_one_only() {
         browser.js(modes).await,
         json!(["hls.js", "hls.js", null, null])
     );
+    // The next one buffers a few seconds only (hls.js capped at 4 s, in whole segments):
+    // by the time the video in view has buffered to its end, the next has not.
+    browser
+        .wait_for(
+            "the video in view buffered to its end and the next started",
+            20,
+            "const [v, n] = document.querySelectorAll('article.slide video'); \
+             return v.buffered.length > 0 && n.buffered.length > 0 && \
+                    v.buffered.end(v.buffered.length - 1) >= v.duration - 0.1",
+        )
+        .await;
+    let next = browser
+        .js(
+            "const v = document.querySelectorAll('article.slide video')[1]; \
+             return [v.buffered.length ? v.buffered.end(v.buffered.length - 1) : 0, v.duration]",
+        )
+        .await;
+    let (buffered, duration) = (next[0].as_f64().unwrap(), next[1].as_f64().unwrap());
+    assert!(
+        buffered > 0.0 && buffered < duration - 1.0,
+        "the next video buffered {buffered} s of {duration} s"
+    );
     browser
         .client
         .active_element()

@@ -32,11 +32,12 @@
       video.src = how === "native-hls" ? watch.hls_url : watch.watchable_url;
       return { mode: how, full() {}, destroy() { video.removeAttribute("src"); video.load(); } };
     }
-    const seconds = ahead ? AHEAD_SECONDS : FULL_SECONDS;
+    // hls.js buffers max(maxBufferLength, what maxBufferSize holds at the bit rate), capped by
+    // maxMaxBufferLength: the cap is what keeps a video ahead small.
     const hls = new window.Hls({
       enableWorker: false,
-      maxBufferLength: seconds,
-      maxMaxBufferLength: seconds * 2,
+      maxBufferLength: ahead ? AHEAD_SECONDS : FULL_SECONDS,
+      maxMaxBufferLength: ahead ? AHEAD_SECONDS : FULL_SECONDS * 2,
     });
     let failures = 0;
     hls.on(window.Hls.Events.ERROR, (_, data) => {
