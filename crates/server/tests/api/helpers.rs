@@ -464,19 +464,3 @@ pub fn media_header(response: &reqwest::Response, name: &str) -> String {
     }
     response.headers()[name].to_str().unwrap().to_owned()
 }
-
-/// The one file under `dir` whose path ends with `suffix` (panics if there is none).
-pub fn find_file(dir: &std::path::Path, suffix: &str) -> PathBuf {
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.to_string_lossy().ends_with(suffix) {
-                return path;
-            }
-        }
-    }
-    panic!("no file ending with {suffix} under {}", dir.display())
-}

@@ -667,12 +667,17 @@ async fn the_video_page_plays_hls_through_hls_js_and_a_video_without_hls_plays_t
     let without_hls = app
         .hash_of(app.upload_clip("h264-main.mp4", "Without HLS").await)
         .await;
-    // As if packaged before HLS existed: the index is what makes a video's HLS exist.
-    let index = crate::helpers::find_file(
-        app.data_dir.path(),
-        &format!("{without_hls}/hls/index.json"),
-    );
-    std::fs::remove_file(index).unwrap();
+    // Its HLS index made unreadable (on any storage): the server then offers no HLS for it,
+    // as for a video packaged before HLS existed.
+    app.state
+        .media
+        .put_bytes(
+            &domain::ids::HashId::parse(&without_hls).unwrap(),
+            store::media_store::MediaObject::HlsIndex,
+            b"not an index".to_vec(),
+        )
+        .await
+        .unwrap();
 
     let mut browser = Browser::start("video_hls").await;
     let before = served(&app, HLS_ROUTE).await;
