@@ -60,7 +60,10 @@
         hls.config.maxBufferLength = FULL_SECONDS;
         hls.config.maxMaxBufferLength = FULL_SECONDS * 2;
       },
-      destroy() { hls.destroy(); },
+      destroy() {
+        hls.destroy();
+        if (video.dataset.playback === "mp4") { video.removeAttribute("src"); video.load(); }
+      },
     };
   }
 
