@@ -178,6 +178,14 @@ impl MediaStore {
         }
     }
 
+    /// The origin of [`Self::presigned_get`] links (the bucket's); `None` on local disk.
+    pub async fn presigned_origin(&self) -> Result<Option<String>, StoreError> {
+        match &self.presigner {
+            Some(presigner) => Ok(Some(presigner.origin().await?)),
+            None => Ok(None),
+        }
+    }
+
     /// A new, empty staging file for an incoming upload.
     pub async fn stage(&self) -> Result<StagedFile, StoreError> {
         Ok(StagedFile::create_in(&self.staging_dir).await?)

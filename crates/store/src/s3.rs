@@ -114,6 +114,22 @@ impl Presigner {
             .await?;
         Ok(url.to_string())
     }
+
+    /// The origin (`scheme://host[:port]`) of the links [`Self::get`] makes, taken from a link
+    /// signed the same way (no request is sent): web pages that play such links must allow
+    /// it in their Content-Security-Policy.
+    pub async fn origin(&self) -> Result<String, StoreError> {
+        let url = self
+            .s3
+            .signed_url_opts(
+                Method::GET,
+                &ObjectPath::from("origin"),
+                Duration::from_secs(60),
+                &SignedUrlOptions::new(),
+            )
+            .await?;
+        Ok(url.origin().ascii_serialization())
+    }
 }
 
 /// The headers a presigned GET's answer must carry.

@@ -47,7 +47,8 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .fallback_service(video_api)
         // nosniff everywhere; CSP and frame protection on HTML pages (`http::headers`).
-        .layer(axum::middleware::map_response(
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
             crate::http::headers::protect,
         ))
         // A session cookie authenticates an unsafe request only with its CSRF token.

@@ -9,31 +9,59 @@
 //! attributes; scripts only from this origin (Swagger UI has no inline script: checked by
 //! rendering `/docs` in headless Chromium under this policy, with no violation reported). It
 //! confines styles, images and requests to this origin too (images also to `data:`, which
-//! Swagger UI's stylesheet uses), and forbids plugins, `<base>` and framing. A page served
-//! later that needs an inline script should get a nonce, not `'unsafe-inline'`. It does not
+//! Swagger UI's stylesheet uses), and forbids plugins, `<base>` and framing. Two additions
+//! for the web app's player: media from `blob:`, because hls.js plays through a MediaSource
+//! whose `blob:` URL `media-src` governs (Chromium refuses it otherwise; hls.js runs without
+//! a worker, so no `worker-src blob:`); and on S3, images and media from the bucket's origin,
+//! where media links redirect (HLS files are served by reelshare itself on any storage, so
+//! `connect-src` stays `'self'`). A page served later that needs an inline script should get
+//! a nonce, not `'unsafe-inline'`. It does not
 //! set HSTS: TLS is the reverse proxy's, which should send it.
 
+use axum::extract::State;
 use axum::http::header::{
     CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 
-/// The policy of HTML pages.
-pub const HTML_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
-    script-src 'self'; style-src 'self' 'unsafe-inline'; \
-    img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; \
-    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+use crate::state::AppState;
 
-/// Adds the protective headers to `response` (an `axum::middleware::map_response` function).
-pub async fn protect(mut response: Response) -> Response {
-    add_protective_headers(response.headers_mut());
+/// The policy of HTML pages. `media_origin` is where media links may send the browser besides
+/// this origin: the bucket's, on S3, where `/media/…` links answer with a 307 to a presigned
+/// GET (videos in `<video>`, thumbnails in `<img>`); `None` on local disk.
+pub fn html_policy(media_origin: Option<&str>) -> String {
+    let extra = media_origin
+        .map(|origin| format!(" {origin}"))
+        .unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:{extra}; font-src 'self' data:; connect-src 'self'; \
+         media-src 'self' blob:{extra}; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Adds the protective headers to `response` (an `axum::middleware::map_response_with_state`
+/// function).
+pub async fn protect(State(state): State<AppState>, mut response: Response) -> Response {
+    let media_origin = if is_html(response.headers()) {
+        match state.media.presigned_origin().await {
+            Ok(origin) => origin,
+            Err(error) => {
+                tracing::warn!(%error, "could not tell the bucket's origin; pages allow only this one");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    add_protective_headers(response.headers_mut(), media_origin.as_deref());
     response
 }
 
-fn add_protective_headers(headers: &mut HeaderMap) {
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    let is_html = headers
+fn is_html(headers: &HeaderMap) -> bool {
+    headers
         .get(CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| {
@@ -43,12 +71,15 @@ fn add_protective_headers(headers: &mut HeaderMap) {
                 .unwrap_or_default()
                 .trim()
                 .eq_ignore_ascii_case("text/html")
-        });
-    if is_html {
-        headers.insert(
-            CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(HTML_CONTENT_SECURITY_POLICY),
-        );
+        })
+}
+
+fn add_protective_headers(headers: &mut HeaderMap, media_origin: Option<&str>) {
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if is_html(headers) {
+        let policy = HeaderValue::from_str(&html_policy(media_origin))
+            .unwrap_or_else(|_| HeaderValue::from_str(&html_policy(None)).expect("ASCII"));
+        headers.insert(CONTENT_SECURITY_POLICY, policy);
         headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
 }
@@ -87,7 +118,7 @@ mod tests {
     fn every_response_is_nosniff_and_only_html_gets_a_policy() {
         let mut json = HeaderMap::new();
         json.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        add_protective_headers(&mut json);
+        add_protective_headers(&mut json, None);
         assert_eq!(json[X_CONTENT_TYPE_OPTIONS], "nosniff");
         assert!(!json.contains_key(CONTENT_SECURITY_POLICY));
 
@@ -96,7 +127,7 @@ mod tests {
             CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),
         );
-        add_protective_headers(&mut html);
+        add_protective_headers(&mut html, None);
         assert_eq!(html[X_FRAME_OPTIONS], "DENY");
         assert!(
             html[CONTENT_SECURITY_POLICY]
@@ -104,6 +135,22 @@ mod tests {
                 .unwrap()
                 .contains("frame-ancestors 'none'")
         );
+    }
+
+    #[test]
+    fn on_s3_pages_may_load_images_and_media_from_the_bucket_only_besides_this_origin() {
+        let policy = html_policy(Some("http://127.0.0.1:9000"));
+        assert!(
+            policy.contains("img-src 'self' data: http://127.0.0.1:9000;"),
+            "{policy}"
+        );
+        assert!(
+            policy.contains("media-src 'self' blob: http://127.0.0.1:9000;"),
+            "{policy}"
+        );
+        assert!(policy.contains("script-src 'self';"), "{policy}");
+        assert!(policy.contains("connect-src 'self';"), "{policy}");
+        assert!(html_policy(None).contains("media-src 'self' blob:;"));
     }
 
     #[test]

@@ -45,6 +45,17 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("assets/video.js"),
     ),
     (
+        "player.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/player.js"),
+    ),
+    // hls.js, pinned and vendored: see `assets/vendor/VENDORED.md`.
+    (
+        "hls.light.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/vendor/hls.light.min.js"),
+    ),
+    (
         "profile.js",
         "text/javascript; charset=utf-8",
         include_str!("assets/profile.js"),

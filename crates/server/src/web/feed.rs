@@ -33,5 +33,10 @@ async fn feed(MaybeViewer(viewer): MaybeViewer) -> Html<String> {
             }
         }
     };
-    page("Feed", viewer.as_ref(), main, &["feed.js"])
+    page(
+        "Feed",
+        viewer.as_ref(),
+        main,
+        &["hls.light.min.js", "player.js", "feed.js"],
+    )
 }

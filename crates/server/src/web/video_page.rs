@@ -77,6 +77,6 @@ async fn video_page(
         video.title.as_str(),
         viewer.as_ref(),
         main,
-        &["video.js"],
+        &["hls.light.min.js", "player.js", "video.js"],
     ))
 }

@@ -45,6 +45,12 @@ fn free_port() -> u16 {
 impl Browser {
     /// A phone-sized (412×915) headless Chromium.
     async fn start(test: &'static str) -> Self {
+        Self::start_with(test, json!({})).await
+    }
+
+    /// A headless Chromium with `extra` merged into its `goog:chromeOptions` (whose `args` it
+    /// extends).
+    async fn start_with(test: &'static str, extra: Value) -> Self {
         let port = free_port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -53,15 +59,22 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("starting chromedriver");
+        let mut options = json!({ "args": [
+            "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+            "--window-size=412,915", "--autoplay-policy=no-user-gesture-required",
+            "--mute-audio",
+        ]});
+        for (key, value) in extra.as_object().unwrap() {
+            match (key.as_str(), value) {
+                ("args", Value::Array(args)) => options["args"]
+                    .as_array_mut()
+                    .unwrap()
+                    .extend(args.iter().cloned()),
+                _ => options[key] = value.clone(),
+            }
+        }
         let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            json!({ "args": [
-                "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=412,915", "--autoplay-policy=no-user-gesture-required",
-                "--mute-audio",
-            ]}),
-        );
+        capabilities.insert("goog:chromeOptions".into(), options);
         let deadline = Instant::now() + Duration::from_secs(20);
         let client = loop {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -573,10 +586,11 @@ async fn the_feed_plays_one_video_at_a_time_moves_on_with_the_arrow_keys_and_loa
         .js("return [...document.querySelectorAll('article.slide .title')].map(t => t.textContent)")
         .await;
     assert_eq!(titles, json!(["First", "Second", "Third"]));
-    // Muted autoplay, looping; the two after it are already loading.
+    // Muted autoplay, looping; the next one is already loading (these have HLS, so through
+    // hls.js, which starts for the next video only).
     let state = browser
         .js("const v = [...document.querySelectorAll('article.slide video')]; \
-             return [v[0].muted, v[0].loop, v.slice(1).every(x => x.src !== '' && x.preload === 'auto')]")
+             return [v[0].muted, v[0].loop, v[1].preload === 'auto' && v[1].dataset.playback === 'hls.js']")
         .await;
     assert_eq!(state, json!([true, true, true]));
 
@@ -603,5 +617,246 @@ async fn the_feed_plays_one_video_at_a_time_moves_on_with_the_arrow_keys_and_loa
         .js("return document.querySelectorAll('article.slide video')[1].muted")
         .await;
     assert_eq!(muted, false);
+    browser.close().await;
+}
+
+/// The sum of the process's request counters for `route` answered 200 or 206.
+async fn served(app: &crate::helpers::TestApp, route: &str) -> f64 {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    text.lines()
+        .filter(|line| {
+            line.starts_with("reelshare_http_requests_total{")
+                && line.contains(&format!("route=\"{route}\""))
+                && (line.contains("status=\"200\"") || line.contains("status=\"206\""))
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Starts the page's player (muted) and waits until it has played `seconds`.
+async fn play_until(browser: &Browser, seconds: f64) {
+    browser
+        .wait_for(
+            "the player chose how to play",
+            20,
+            "return !!document.getElementById('player').dataset.playback",
+        )
+        .await;
+    browser
+        .js("const v = document.getElementById('player'); v.muted = true; v.play(); return true")
+        .await;
+    browser
+        .wait_for(
+            "the video playing",
+            30,
+            &format!(
+                "const v = document.getElementById('player'); \
+                 return !v.paused && v.currentTime > {seconds}"
+            ),
+        )
+        .await;
+}
+
+const HLS_ROUTE: &str = "/media/{hash_id}/hls/{rendition}/{file}";
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn the_video_page_plays_hls_through_hls_js_and_a_video_without_hls_plays_the_mp4() {
+    let app = spawn_app().await;
+    let with_hls = app.hash_of(app.upload_clip(CLIP, "With HLS").await).await;
+    let without_hls = app
+        .hash_of(app.upload_clip("h264-main.mp4", "Without HLS").await)
+        .await;
+    // Its HLS index made unreadable (on any storage): the server then offers no HLS for it,
+    // as for a video packaged before HLS existed.
+    app.state
+        .media
+        .put_bytes(
+            &domain::ids::HashId::parse(&without_hls).unwrap(),
+            store::media_store::MediaObject::HlsIndex,
+            b"not an index".to_vec(),
+        )
+        .await
+        .unwrap();
+
+    let mut browser = Browser::start("video_hls").await;
+    let before = served(&app, HLS_ROUTE).await;
+    browser
+        .goto(&format!("{}/app/v/{with_hls}", app.address), "hls")
+        .await;
+    play_until(&browser, 2.0).await;
+    browser.screenshot("hls-playing").await;
+    let how = browser
+        .js("const v = document.getElementById('player'); \
+             return [v.dataset.playback, typeof Hls, v.currentSrc.startsWith('blob:')]")
+        .await;
+    // Chromium 141 and later answers "maybe" for HLS, but is not trusted with it (player.js).
+    assert_eq!(how, json!(["hls.js", "function", true]));
+    // What the browser fetched: this video's signed segments, each answered.
+    let segments = browser
+        .js("return performance.getEntriesByType('resource') \
+               .filter(e => /\\/hls\\/\\d+\\/\\d+\\.m4s\\?/.test(e.name)) \
+               .map(e => [e.name.includes('/media/' + document.getElementById('watch').dataset.hashId + '/hls/'), e.responseStatus])")
+        .await;
+    let segments = segments.as_array().unwrap().clone();
+    assert!(!segments.is_empty(), "hls.js fetched no segment");
+    for segment in &segments {
+        assert_eq!(segment[0], true, "{segments:?}");
+        assert!(
+            matches!(segment[1].as_u64(), Some(200 | 206)),
+            "{segments:?}"
+        );
+    }
+    // And the server served them (and the init segment): the process's counter grew at least
+    // by as many.
+    let after = served(&app, HLS_ROUTE).await;
+    assert!(
+        after - before >= segments.len() as f64 + 1.0,
+        "the server served {} HLS files, the browser saw {} segments",
+        after - before,
+        segments.len()
+    );
+
+    browser
+        .goto(&format!("{}/app/v/{without_hls}", app.address), "mp4")
+        .await;
+    play_until(&browser, 1.0).await;
+    browser.screenshot("mp4-playing").await;
+    let how = browser
+        .js("const v = document.getElementById('player'); \
+             return [v.dataset.playback, v.currentSrc.includes('/media/' + document.getElementById('watch').dataset.hashId + '/original?')]")
+        .await;
+    assert_eq!(how, json!(["mp4", true]));
+    browser.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn the_feed_starts_hls_js_for_the_video_in_view_and_the_next_one_only() {
+    let app = spawn_app().await;
+    for title in ["Fourth", "Third", "Second", "First"] {
+        app.upload_clip(CLIP, title).await;
+    }
+    let mut browser = Browser::start("feed_hls").await;
+    browser.goto(&format!("{}/app/", app.address), "feed").await;
+    let playing = |i: usize| {
+        format!(
+            "const v = document.querySelectorAll('article.slide video')[{i}]; \
+             return !!v && !v.paused && v.currentTime > 0.5"
+        )
+    };
+    browser
+        .wait_for("the first video playing", 20, &playing(0))
+        .await;
+    let modes = "return [...document.querySelectorAll('article.slide video')] \
+                 .map(v => v.dataset.playback || null)";
+    assert_eq!(
+        browser.js(modes).await,
+        json!(["hls.js", "hls.js", null, null])
+    );
+    // The next one buffers a few seconds only (hls.js capped at 4 s, in whole segments):
+    // by the time the video in view has buffered to its end, the next has not.
+    browser
+        .wait_for(
+            "the video in view buffered to its end and the next started",
+            20,
+            "const [v, n] = document.querySelectorAll('article.slide video'); \
+             return v.buffered.length > 0 && n.buffered.length > 0 && \
+                    v.buffered.end(v.buffered.length - 1) >= v.duration - 0.1",
+        )
+        .await;
+    let next = browser
+        .js(
+            "const v = document.querySelectorAll('article.slide video')[1]; \
+             return [v.buffered.length ? v.buffered.end(v.buffered.length - 1) : 0, v.duration]",
+        )
+        .await;
+    let (buffered, duration) = (next[0].as_f64().unwrap(), next[1].as_f64().unwrap());
+    assert!(
+        buffered > 0.0 && buffered < duration - 1.0,
+        "the next video buffered {buffered} s of {duration} s"
+    );
+    browser
+        .client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E015}")
+        .await
+        .unwrap(); // ArrowDown
+    browser
+        .wait_for("the second video playing", 20, &playing(1))
+        .await;
+    browser.screenshot("second").await;
+    assert_eq!(
+        browser.js(modes).await,
+        json!(["hls.js", "hls.js", "hls.js", null])
+    );
+    browser.close().await;
+}
+
+/// Whether the page at `url` is laid out 360 px wide with nothing wider than that.
+async fn fits_360(browser: &mut Browser, url: &str, name: &str) {
+    browser.goto(url, name).await;
+    browser
+        .wait_for(
+            "the page's content",
+            20,
+            "return document.readyState === 'complete' && \
+             !!document.querySelector('article.slide, #watch, #upload, form')",
+        )
+        .await;
+    browser.screenshot(&format!("{name}-loaded")).await;
+    let widths = browser
+        .js("const d = document.documentElement; \
+             return [d.clientWidth, d.scrollWidth, document.body.scrollWidth, window.innerWidth]")
+        .await;
+    assert_eq!(
+        widths,
+        json!([360, 360, 360, 360]),
+        "{name}: [client, scroll, body, inner]"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn feed_studio_and_video_page_fit_a_360_px_phone_without_horizontal_scrolling() {
+    let app = spawn_app().await;
+    let hash = app
+        .hash_of(
+            app.upload_clip(
+                CLIP,
+                "A rather long title for a phone screen that has to wrap somewhere",
+            )
+            .await,
+        )
+        .await;
+    let mut browser = Browser::start_with(
+        "phone_360",
+        json!({
+            "args": ["--window-size=360,740"],
+            "mobileEmulation": {
+                "deviceMetrics": { "width": 360, "height": 740, "pixelRatio": 2.0, "touch": true },
+                "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"
+            }
+        }),
+    )
+    .await;
+    fits_360(&mut browser, &format!("{}/app/", app.address), "feed").await;
+    fits_360(
+        &mut browser,
+        &format!("{}/app/v/{hash}", app.address),
+        "video",
+    )
+    .await;
+    browser
+        .sign_up(&app.address, "narrow", "Narrow Screen")
+        .await;
+    fits_360(
+        &mut browser,
+        &format!("{}/app/studio", app.address),
+        "studio",
+    )
+    .await;
     browser.close().await;
 }

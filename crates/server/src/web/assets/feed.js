@@ -1,11 +1,12 @@
 // The feed: one vertical video at a time. Native scroll snapping gives swipe and wheel; arrow
 // keys (and j/k) move too. The video in view plays muted and loops (tap to unmute); the next
-// two are loaded ahead so a swipe starts playing at once. Each time a video is in view is one
+// ones are loaded ahead so a swipe starts playing at once (player.js: HLS natively or through
+// hls.js where the video has it, else the MP4). Each time a video is in view is one
 // watch session, reported to /video/{id}/views when the viewer moves on, leaves the page, or
 // the video completes a loop (a watch of 3 s or more is a qualified view on the server).
 "use strict";
 (function () {
-  const { api, el, signedIn } = window.reelshare;
+  const { api, el, signedIn, player } = window.reelshare;
   const feed = document.getElementById("feed");
   const empty = document.getElementById("feed-empty");
   const slides = [];
@@ -70,7 +71,7 @@
       el("div", { class: "info" }, el("p", { class: "title" }, record.title), creator),
       el("div", { class: "actions" }, like, comment, share));
     const slide = { record, node, video, like, likes, comments, shares, creator, unmute,
-      loaded: false, social: null, session: null, watched: 0, lastTime: null };
+      watching: null, player: null, social: null, session: null, watched: 0, lastTime: null };
     slides.push(slide);
     feed.append(node);
 
@@ -90,23 +91,40 @@
     if (s && s.video.paused) s.video.play().catch(() => {});
   }
 
-  // Loads the watch link (HLS when the browser plays it natively and the video has it).
-  async function ensureLoaded(slide) {
-    if (slide.loaded) return;
-    slide.loaded = true;
-    try {
+  // Fetches a slide's watch link once, then gives it a player (player.js) while it is near
+  // the current one: the MP4 or the browser's own HLS for the next two (as `preload`), but
+  // hls.js, which buffers through MediaSource in this page, for the next one only and only a
+  // few seconds of it; players more than one slide away are released when the feed moves on.
+  function ensureLoaded(slide) {
+    if (!slide.watching) {
       const r = slide.record;
-      const watch = await api("GET", `/video/watch/?user_id=${encodeURIComponent(r.user_id)}&hash_id=${encodeURIComponent(r.hash_id)}`);
-      const hls = watch.hls_url && slide.video.canPlayType("application/vnd.apple.mpegurl");
-      slide.video.preload = "auto";
-      slide.video.src = hls ? watch.hls_url : watch.watchable_url;
-      slide.video.load();
-      if (slides[current] === slide) slide.video.play().catch(() => {});
-    } catch (e) {
-      slide.loaded = false;
-      console.error("watch", e);
+      slide.watching = api("GET", `/video/watch/?user_id=${encodeURIComponent(r.user_id)}&hash_id=${encodeURIComponent(r.hash_id)}`);
+      slide.watching.catch((e) => { slide.watching = null; console.error("watch", e); });
+      refreshSocial(slide);
     }
-    refreshSocial(slide);
+    slide.watching.then((watch) => place(slide, watch), () => {});
+  }
+
+  function place(slide, watch) {
+    const distance = slides.indexOf(slide) - current;
+    if (slide.player) {
+      if (distance === 0) slide.player.full();
+    } else {
+      const reach = player.mode(slide.video, watch) === "hls.js" ? 1 : 2;
+      if (distance < 0 || distance > reach) return;
+      slide.video.preload = "auto";
+      slide.player = player.attach(slide.video, watch, { ahead: distance > 0 });
+    }
+    if (distance === 0) slide.video.play().catch(() => {});
+  }
+
+  function release(index) {
+    slides.forEach((s, i) => {
+      if (s.player && s.player.mode === "hls.js" && Math.abs(i - index) > 1) {
+        s.player.destroy();
+        s.player = null;
+      }
+    });
   }
 
   async function refreshSocial(slide) {
@@ -153,6 +171,7 @@
     if (old) { old.video.pause(); report(old); }
     current = index;
     const slide = slides[index];
+    release(index);
     for (let i = index; i < Math.min(slides.length, index + 3); i++) ensureLoaded(slides[i]);
     slide.video.muted = muted;
     slide.unmute.hidden = !muted;

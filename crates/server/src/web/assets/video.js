@@ -1,9 +1,9 @@
-// A video's page: the player (HLS when the browser plays it natively and the video has it,
-// else the MP4 with Range), like, share, the comments, and watch time reported to
+// A video's page: the player (player.js: the browser's own HLS, else hls.js, else the MP4
+// with Range), like, share, the comments, and watch time reported to
 // /video/{id}/views like the feed does (a session per play-through or visit).
 "use strict";
 (function () {
-  const { api, el, signedIn } = window.reelshare;
+  const { api, el, signedIn, player: playback } = window.reelshare;
   const root = document.getElementById("watch");
   const hashId = root.dataset.hashId, userId = root.dataset.userId;
   const player = document.getElementById("player");
@@ -11,10 +11,7 @@
   let session = null, watched = 0, last = null;
 
   api("GET", `/video/watch/?user_id=${encodeURIComponent(userId)}&hash_id=${encodeURIComponent(hashId)}`)
-    .then((w) => {
-      const hls = w.hls_url && player.canPlayType("application/vnd.apple.mpegurl");
-      player.src = hls ? w.hls_url : w.watchable_url;
-    })
+    .then((w) => { playback.attach(player, w); })
     .catch((e) => console.error("watch", e));
 
   const start = () => { session = "p" + Math.random().toString(36).slice(2); watched = 0; last = null; };
