@@ -10,8 +10,9 @@
 //! packaged original alone, so a retried job rewrites the same rendition numbers instead of
 //! adding duplicates. Its progress (`encoding`, `done`, `skipped`, `failed`) is kept in the
 //! HLS index, and the watch record shows it to the owner. A failure never touches the video's
-//! row: it stays playable from its original and the built-in HLS. A video deleted meanwhile
-//! finishes the job quietly, and whatever the attempt stored is deleted again.
+//! row: it stays playable from its original and the built-in HLS. Deleting the video deletes
+//! its job row too; the worker then loses its lease (renewing or finishing fails), stops, and
+//! deletes again whatever the attempt stored after the DELETE removed the video's objects.
 
 use domain::lifecycle::ProcessingState;
 use domain::video::Video;
@@ -56,7 +57,9 @@ pub async fn run_job(state: &AppState, job: ClaimedJob) -> Result<(), StoreError
     let video = match videos::find_video(state.pool(), job.video_id).await {
         Ok(video) if video.state == ProcessingState::Ready => video,
         // Deleted (or not ready, which a ladder job never sees): nothing to do.
-        Ok(_) | Err(StoreError::NotFound) => return jobs::finish_moot(state.pool(), &job).await,
+        Ok(_) | Err(StoreError::NotFound) => {
+            return settled(jobs::finish_moot(state.pool(), &job).await);
+        }
         Err(other) => return Err(other),
     };
     tracing::info!(job = job.id, video_id = %video.id, attempt = job.attempts, "making a rendition ladder");
@@ -65,17 +68,24 @@ pub async fn run_job(state: &AppState, job: ClaimedJob) -> Result<(), StoreError
         outcome = work => outcome.unwrap_or(Err(LadderError::TimedOut)),
         lost = keep_lease(state, &job) => {
             // Dropping `make` stops this attempt's writes; the worker that retook it redoes them.
-            tracing::warn!(job = job.id, error = %lost, "lost the ladder job's lease; dropping the attempt");
+            tracing::warn!(job = job.id, error = %lost, "lost the ladder job's lease (retaken, or its video deleted); dropping the attempt");
+            remove_if_deleted(state, &video).await;
             return Ok(());
         }
     };
     let finished = finish(state, &job, &video, outcome).await;
     remove_if_deleted(state, &video).await;
+    settled(finished)
+}
+
+/// A claim that is no longer current is not an error of this worker: the job was retaken, or
+/// its row went with its video.
+fn settled(finished: Result<(), StoreError>) -> Result<(), StoreError> {
     match finished {
         Err(StoreError::LeaseLost(id)) => {
-            tracing::warn!(
+            tracing::info!(
                 job = id,
-                "the ladder job was retaken while finishing; not finishing it twice"
+                "the ladder job was retaken or its video deleted; not finishing it"
             );
             Ok(())
         }
