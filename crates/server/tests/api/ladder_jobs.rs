@@ -11,7 +11,7 @@ use media::LadderState;
 use serde_json::Value;
 use store::jobs::{self, ClaimedJob, JobKind};
 
-use crate::helpers::{CLIP, TestApp, fixture, spawn_app_with};
+use crate::helpers::{CLIP, TestApp, fixture, spawn_app_on_postgres, spawn_app_with};
 use crate::video_api_support::*;
 
 /// 360×640 with its index at the end: one ladder rung (360p).
@@ -111,7 +111,17 @@ async fn without_ffmpeg_no_upload_queues_a_ladder_job() {
 
 #[tokio::test]
 async fn a_node_without_ffmpeg_leaves_a_ladder_job_queued_for_one_that_has_it() {
-    let app = app(false).await;
+    leaves_a_ladder_job_queued_without_ffmpeg(app(false).await).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (DATABASE_URL)"]
+async fn on_postgresql_a_node_without_ffmpeg_leaves_a_ladder_job_queued() {
+    let app = spawn_app_on_postgres(|settings| settings.processing_workers = 0).await;
+    leaves_a_ladder_job_queued_without_ffmpeg(app).await;
+}
+
+async fn leaves_a_ladder_job_queued_without_ffmpeg(app: TestApp) {
     let (_, _, id) = ready_video(&app, CLIP).await;
     queue_ladder(&app, id).await;
     assert!(
@@ -148,7 +158,17 @@ async fn a_ladder_job_whose_video_was_deleted_finishes_quietly_and_leaves_nothin
 
 #[tokio::test]
 async fn a_ladder_job_stuck_past_its_attempts_fails_for_the_owner_and_the_video_still_plays() {
-    let app = app(false).await;
+    stuck_ladder_fails_for_the_owner(app(false).await).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (DATABASE_URL)"]
+async fn on_postgresql_a_stuck_ladder_job_fails_for_the_owner() {
+    let app = spawn_app_on_postgres(|settings| settings.processing_workers = 0).await;
+    stuck_ladder_fails_for_the_owner(app).await;
+}
+
+async fn stuck_ladder_fails_for_the_owner(app: TestApp) {
     let (user, hash_id, id) = ready_video(&app, CLIP).await;
     publish(&app, &user.token, &hash_id, "still plays").await;
     queue_ladder(&app, id).await;
