@@ -98,8 +98,9 @@ async fn master_resolutions(app: &TestApp, user_id: &str, hash_id: &str) -> Vec<
 #[tokio::test]
 async fn without_ffmpeg_no_upload_queues_a_ladder_job() {
     let app = app(false).await;
-    let (_, _, id) = ready_video(&app, CLIP).await;
+    let (_, hash_id, id) = ready_video(&app, CLIP).await;
     assert_eq!(ladder_job(&app, id).await, None, "Video API upload");
+    assert_eq!(ladder_state(&app, &hash_id).await, None);
     let creator_video = VideoId::new(app.upload_clip(CLIP, "creator").await);
     assert_eq!(
         ladder_job(&app, creator_video).await,
@@ -218,6 +219,10 @@ async fn a_creator_api_upload_gets_a_ladder_in_its_master_playlist() {
     let owner = owner.public_id.as_str();
     let job = ladder_job(&app, id).await.expect("queued with the video");
     assert_eq!(job.state, "queued");
+    assert_eq!(
+        ladder_state(&app, &hash_id).await,
+        Some(LadderState::Queued)
+    );
     assert_eq!(
         master_resolutions(&app, owner, &hash_id).await,
         ["360x640"],
