@@ -454,3 +454,30 @@ pub async fn queue_summary(pool: &AnyPool) -> Result<QueueSummary, StoreError> {
     }
     Ok(summary)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(ladders: bool) -> ClaimTerms {
+        ClaimTerms {
+            now: Timestamp::from_micros(0),
+            locked_until: Timestamp::from_micros(1),
+            max_attempts: 3,
+            ladders,
+        }
+    }
+
+    #[test]
+    fn a_worker_without_ffmpeg_claims_processing_jobs_only() {
+        assert_eq!(terms(false).kinds(), (PROCESS_UPLOAD, PROCESS_UPLOAD));
+        assert_eq!(terms(true).kinds(), (PROCESS_UPLOAD, LADDER));
+    }
+
+    #[test]
+    fn stored_kinds_read_back_as_what_was_stored() {
+        for kind in [JobKind::ProcessUpload, JobKind::Ladder] {
+            assert_eq!(JobKind::from_stored(kind.as_str()), kind);
+        }
+    }
+}
