@@ -3,6 +3,8 @@
 //!   staging file is gone, there is no video row and no stored media, and a new upload works;
 //! - while a worker holds a processing job: after a restart the job is taken again once its
 //!   lease runs out and finishes, the video is ready once, with exactly its three objects;
+//! - while a worker encodes a rendition ladder (with ffmpeg): after a restart the ladder job is
+//!   taken again once its lease runs out and completes once, each rung stored once;
 //! - during `reelshare payout close`, again and again: the ledger is either empty or one
 //!   complete set of lines summing to the pool, and once closed a period is refused;
 //! - in the middle of a resumable (tus) PATCH: after a restart the upload resumes from the last
@@ -317,6 +319,113 @@ async fn a_worker_killed_mid_processing_has_its_job_finished_after_a_restart() {
         .filter(|video| video["hash_id"] == hash_id.as_str())
         .collect();
     assert_eq!(listed.len(), 1, "{mine}");
+    db.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs ffmpeg"]
+async fn a_worker_killed_mid_ladder_has_the_ladder_finished_once_after_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let token = token(data.path());
+    // An API-only node with ffmpeg: the Creator API upload is ready at once, its ladder queued.
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut api = serve(data.path(), port);
+    api.env("REELSHARE_PROCESSING_WORKERS", "0");
+    let api = Server(api.spawn().unwrap());
+    wait_until_up(&base).await;
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/moov-at-end.mp4");
+    let form = reqwest::multipart::Form::new()
+        .text("creator_id", "1")
+        .text("title", "laddered")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(std::fs::read(source).unwrap())
+                .file_name("a.mp4")
+                .mime_str("video/mp4")
+                .unwrap(),
+        );
+    let response = reqwest::Client::new()
+        .post(format!("{base}/upload-video"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    drop(api);
+
+    let db = sqlite(data.path()).await;
+    let ladder = || async {
+        sqlx::query_as::<_, (String, i64)>("SELECT state, attempts FROM jobs WHERE kind = 'ladder'")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(ladder().await, ("queued".to_owned(), 0));
+
+    // A worker with a short lease claims the ladder job and is killed while it encodes.
+    let mut worker = reelshare();
+    worker
+        .args(["worker", "--data-dir"])
+        .arg(data.path())
+        .env("REELSHARE_JOB_LEASE_SECONDS", "3");
+    let mut worker = Server(worker.spawn().unwrap());
+    let started = Instant::now();
+    loop {
+        match ladder().await.0.as_str() {
+            "queued" => {}
+            "running" => break,
+            other => panic!("the ladder job was {other} before the worker could be killed"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "never claimed");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    worker.0.kill().unwrap();
+    worker.0.wait().unwrap();
+    assert_eq!(
+        ladder().await,
+        ("running".to_owned(), 1),
+        "held by the dead worker"
+    );
+
+    // A node with workers takes it again once the lease has run out and finishes it once.
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server = Server(serve(data.path(), port).spawn().unwrap());
+    wait_until_up(&base).await;
+    let started = Instant::now();
+    loop {
+        match ladder().await.0.as_str() {
+            "queued" | "running" => {}
+            "done" => break,
+            other => panic!("the ladder job ended {other}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the ladder job was not finished after its lease ran out"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(ladder().await, ("done".to_owned(), 2));
+    let (hash_id, status): (String, String) = sqlx::query_as("SELECT hash_id, status FROM videos")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(status, "ready");
+    let hls = data.path().join("media/videos").join(&hash_id).join("hls");
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(hls.join("index.json")).unwrap()).unwrap();
+    let names: Vec<&str> = index["renditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["source", "360p"], "each rung once");
+    assert_eq!(index["ladder"]["state"], "done", "{index}");
+    assert!(hls.join("1/video.mp4").exists());
+    assert!(!hls.join("2").exists(), "no rung stored twice");
     db.close().await;
 }
 

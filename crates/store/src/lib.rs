@@ -14,7 +14,7 @@
 //! - [`rebuild`]: recomputing a period's aggregates from the event log.
 //! - [`leases`]: named leases with fencing tokens (work done by one node at a time).
 //! - [`projections`]: the leader's solved payout projection, for the other nodes.
-//! - [`jobs`]: the durable processing queue (claim with a lease, finish with the video).
+//! - [`jobs`]: the durable job queue: processing and ladder jobs, claimed with a lease.
 //! - [`wakeups`]: PostgreSQL `NOTIFY`/`LISTEN` when a job is queued.
 //! - [`media_store`]: where video and thumbnail bytes live, behind `object_store`.
 //! - [`s3`]: S3 connection settings (a secret that never prints) and presigned GET links.

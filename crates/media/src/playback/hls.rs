@@ -28,6 +28,8 @@ pub struct HlsIndex {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state", content = "detail")]
 pub enum LadderState {
+    /// Queued as a job; no worker has started it yet.
+    Queued,
     /// Encoding; `n` rungs are to come.
     Encoding(usize),
     Done,

@@ -7,7 +7,7 @@
 //! - [`processing`]: how many uploads are processed at once; 503 past the queue.
 //! - [`publishing`]: storing a processed upload (bytes, then row; all or nothing).
 //! - [`playback`]: the faststart copy and HLS segments made during processing.
-//! - [`ladder`]: the ffmpeg rendition ladder, made after the video is playable.
+//! - [`ladder`]: the ffmpeg rendition ladder as a durable job, run after the video is playable.
 //! - [`worker`]: the processing workers on the durable job queue.
 //! - [`orphans`]: deleting media a crash left without a row.
 //! - [`refusal`]: what the media pipeline's errors mean for an upload.

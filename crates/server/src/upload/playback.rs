@@ -48,7 +48,11 @@ pub async fn prepare_and_store(
         store_rendition(state, hash_id, SOURCE_RENDITION, &hls).await?;
         let index = media::HlsIndex {
             renditions: vec![hls.rendition],
-            ladder: None,
+            // With ffmpeg, the ladder job commits with the video's "ready".
+            ladder: state
+                .pipeline
+                .ffmpeg_available()
+                .then_some(media::LadderState::Queued),
         };
         put_hls_index(state, hash_id, &index).await?;
     }

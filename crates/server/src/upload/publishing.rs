@@ -1,7 +1,8 @@
 //! Turning a processed upload into a stored video, shared by both API surfaces and the
 //! processing worker. Order matters for crash safety: bytes first (thumbnails, the playback
 //! copies, then the original), the row last, so a row never exists without its bytes; if the row cannot be
-//! written, the bytes are deleted again.
+//! written, the bytes are deleted again. With ffmpeg, the row commits with its ladder job, so
+//! the ladder is made by the queue after the video is already playable.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -10,9 +11,10 @@ use domain::text::{Description, FileName, Title};
 use domain::video::Timestamp;
 use rand::RngCore;
 use store::StoreError;
+use store::jobs;
 use store::media_store::MediaObject;
 use store::staging::StagedFile;
-use store::videos::{self, MediaFacts, NewVideo};
+use store::videos::{MediaFacts, NewVideo};
 
 use crate::state::AppState;
 use crate::upload::playback;
@@ -90,7 +92,7 @@ pub async fn publish_processed(
         playback::prepare_and_store(state, &hash_id, staged.path(), &upload.processed.probe)
             .await?;
         state.media.put_original(&hash_id, staged).await?;
-        videos::insert_video(
+        jobs::insert_ready_video(
             state.pool(),
             NewVideo {
                 hash_id: &hash_id,
@@ -104,10 +106,14 @@ pub async fn publish_processed(
                 uploaded_at: state.clock.now(),
                 listed_at: upload.listed_at,
             },
+            state.pipeline.ffmpeg_available(),
         )
         .await
     }
     .await;
+    if stored.is_ok() {
+        crate::upload::worker::wake();
+    }
     if stored.is_err()
         && let Err(error) = state.media.delete_all(&hash_id).await
     {

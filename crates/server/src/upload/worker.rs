@@ -16,6 +16,9 @@
 //! PostgreSQL from any process through `LISTEN`/`NOTIFY` ([`store::wakeups`]); otherwise they
 //! poll every `job_poll_seconds` (due retries, reclaimed leases, a missed notification).
 //! This module does not decide what a video is; the media pipeline does.
+//!
+//! Ladder jobs (queued with "ready" when ffmpeg is on) are claimed from the same queue, only
+//! by workers that have ffmpeg, and run by [`ladder::run_job`].
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -23,7 +26,7 @@ use std::time::Duration;
 use domain::lifecycle::{FailureReason, ProcessingState};
 use domain::video::{Timestamp, Video};
 use store::StoreError;
-use store::jobs::{self, ClaimTerms, ClaimedJob};
+use store::jobs::{self, ClaimTerms, ClaimedJob, JobKind};
 use store::videos::{self, MediaFacts};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
@@ -35,7 +38,7 @@ use crate::upload::{ladder, playback, publishing};
 /// Attempts a job gets before a transient problem becomes a failure.
 pub const MAX_ATTEMPTS: u32 = 3;
 /// Backoff before the second attempt; doubled for each further one.
-const FIRST_RETRY_AFTER: Duration = Duration::from_secs(5);
+pub(crate) const FIRST_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// Wakes every idle worker in this process. One process-wide signal is enough: a woken worker
 /// only looks at its own database, and spurious wake-ups cost one query.
@@ -149,6 +152,11 @@ pub async fn run_next(state: &AppState) -> Result<bool, StoreError> {
     Ok(true)
 }
 
+/// Runs a job already claimed (by [`run_next`], or by a test standing in for another node).
+pub async fn run_claimed(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
+    run(state, job).await
+}
+
 /// The terms of a claim made now.
 pub fn claim_terms(state: &AppState) -> ClaimTerms {
     let now = state.clock.now();
@@ -156,10 +164,11 @@ pub fn claim_terms(state: &AppState) -> ClaimTerms {
         now,
         locked_until: later(now, state.settings.job_lease),
         max_attempts: MAX_ATTEMPTS,
+        ladders: state.pipeline.ffmpeg_available(),
     }
 }
 
-fn later(at: Timestamp, by: Duration) -> Timestamp {
+pub(crate) fn later(at: Timestamp, by: Duration) -> Timestamp {
     let micros = i64::try_from(by.as_micros()).unwrap_or(i64::MAX);
     Timestamp::from_micros(at.as_micros().saturating_add(micros))
 }
@@ -173,6 +182,9 @@ enum Failure {
 }
 
 async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
+    if job.kind == JobKind::Ladder {
+        return ladder::run_job(state, job).await;
+    }
     let video = match videos::find_video(state.pool(), job.video_id).await {
         Ok(video) if video.state == ProcessingState::Processing => video,
         // Deleted or already finished: nothing to do.
@@ -192,12 +204,20 @@ async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
         }
     };
     let failure = match outcome {
-        Ok(Ok(facts)) => match jobs::finish_ready(state.pool(), &job, &facts).await {
+        Ok(Ok(facts)) => match jobs::finish_ready(
+            state.pool(),
+            &job,
+            &facts,
+            state.pipeline.ffmpeg_available(),
+            state.clock.now(),
+        )
+        .await
+        {
             Ok(()) => {
                 tracing::info!(video_id = %video.id, "upload processed: draft ready");
                 record("ready");
-                // The video is playable; the ladder only adds renditions to it.
-                ladder::make_and_store(state, &video).await;
+                // The video is playable; its ladder job (with ffmpeg) only adds renditions.
+                wake();
                 return Ok(());
             }
             Err(StoreError::LeaseLost(_)) => {
@@ -247,7 +267,7 @@ async fn run(state: &AppState, job: ClaimedJob) -> Result<(), StoreError> {
 /// returns why. A job whose worker died (a crash, `kill -9`, a lost node) is so taken again
 /// within one lease, and a live worker keeps its job however long processing takes (up to
 /// the job timeout).
-async fn keep_lease(state: &AppState, job: &ClaimedJob) -> StoreError {
+pub(crate) async fn keep_lease(state: &AppState, job: &ClaimedJob) -> StoreError {
     let lease = state.settings.job_lease;
     let mut ticker = tokio::time::interval(lease / 3);
     ticker.tick().await;
@@ -321,6 +341,10 @@ async fn fail(
 pub async fn sweep_stuck(state: &AppState) -> Result<(), StoreError> {
     let stuck = jobs::stuck_jobs(state.pool(), state.clock.now(), MAX_ATTEMPTS).await?;
     for job in stuck {
+        if job.kind == JobKind::Ladder {
+            ladder::fail_stuck(state, &job).await?;
+            continue;
+        }
         match videos::find_video(state.pool(), job.video_id).await {
             Ok(video) if video.state == ProcessingState::Processing => {
                 let error = "stuck past the job timeout";

@@ -20,6 +20,7 @@ mod hardening_processing;
 mod hardening_text;
 mod helpers;
 mod images;
+mod ladder_jobs;
 mod media_samples;
 mod observability;
 mod playback;

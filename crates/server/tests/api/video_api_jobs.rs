@@ -255,14 +255,16 @@ async fn a_worker_that_lost_its_lease_can_neither_renew_nor_finish_the_job() {
     assert!(lost(
         store::jobs::renew_lease(pool, &first, app.state.clock.now()).await
     ));
-    assert!(lost(store::jobs::finish_ready(pool, &first, &facts).await));
+    assert!(lost(
+        store::jobs::finish_ready(pool, &first, &facts, false, app.state.clock.now()).await
+    ));
     assert!(lost(store::jobs::finish_moot(pool, &first).await));
     assert_eq!(
         my_video(&app, &user.token, &hash_id).await,
         Err(serde_json::Value::Null),
         "still processing: the stale finish changed nothing"
     );
-    store::jobs::finish_ready(pool, &second, &facts)
+    store::jobs::finish_ready(pool, &second, &facts, false, app.state.clock.now())
         .await
         .unwrap();
     let job = store::jobs::job_of_video(pool, video_id(&app, &hash_id).await)

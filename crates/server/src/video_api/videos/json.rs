@@ -110,7 +110,7 @@ pub struct WatchVideoRecord {
 /// Where the rendition ladder is.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LadderRecord {
-    /// `encoding`, `done`, `skipped` (the source is below 360p) or `failed`.
+    /// `queued`, `encoding`, `done`, `skipped` (the source is below 360p) or `failed`.
     pub state: &'static str,
     /// While encoding, the rungs still to come; when failed, why.
     pub detail: Option<String>,
@@ -119,6 +119,7 @@ pub struct LadderRecord {
 impl From<&media::LadderState> for LadderRecord {
     fn from(ladder: &media::LadderState) -> Self {
         let (state, detail) = match ladder {
+            media::LadderState::Queued => ("queued", None),
             media::LadderState::Encoding(left) => ("encoding", Some(left.to_string())),
             media::LadderState::Done => ("done", None),
             media::LadderState::Skipped => ("skipped", None),
