@@ -1099,11 +1099,7 @@ async fn the_demo_can_be_run_again_to_finish_an_interrupted_run_and_then_adds_no
     let app = spawn_app().await;
     at_noon(&app);
     // Cut off somewhere in the middle: while making videos or while writing engagement.
-    let cut = tokio::time::timeout(
-        half_a_run,
-        server::demo::run(&app.state, &plan),
-    )
-    .await;
+    let cut = tokio::time::timeout(half_a_run, server::demo::run(&app.state, &plan)).await;
     assert!(cut.is_err(), "the first run was meant to be cut off");
     let rest = server::demo::run(&app.state, &plan).await.unwrap();
     assert!(rest.watches <= 300);
