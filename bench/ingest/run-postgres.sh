@@ -57,9 +57,14 @@ ingest() {
   echo "== $backend, round $2: wrk -t2 -c$CONNECTIONS -d$DURATION, one new viewer per request"
   wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -s "$HERE/views.lua" "http://127.0.0.1:$PORT" -- "$hash" |
     grep -E "Latency|requests in|Requests/sec|non-201"
+  curl -sf "http://127.0.0.1:$PORT/metrics" | awk '
+    /^reelshare_watch_report_batch_size_sum/ { sum = $2 }
+    /^reelshare_watch_report_batch_size_count/ { n = $2 }
+    END { if (n > 0) printf "group commits: %d, mean batch %.1f reports\n", n, sum / n }'
+  # Stopped first, so the requests still in flight when wrk ended are all counted.
+  kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
   echo "stored events: $(query 'SELECT COUNT(*) FROM view_events');" \
     "qualified views in video_stats: $(query "SELECT qualified_views FROM video_stats WHERE video_id = $video_id")"
-  kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
   unset REELSHARE_DATABASE_URL
 }
 
