@@ -12,7 +12,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 ROWS=${ROWS:-200000}
 DATA=$(mktemp -d)
 
-RUST_LOG=warn "$BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$DATA" >"$DATA/server.log" 2>&1 &
+RUST_LOG=warn REELSHARE_ALLOW_ANONYMOUS_CREATOR_UPLOADS=true "$BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$DATA" >"$DATA/server.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 50); do

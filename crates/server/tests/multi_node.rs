@@ -4,10 +4,12 @@
 //! poll set far longer than the test); uploads through node A are listed and streamed through
 //! node B with a session made on A; a worker killed with `kill -9` in the middle of a job
 //! loses it to another worker once its lease expires, and every upload still ends ready or
-//! failed, processed to completion once, with one set of thumbnails.
+//! failed, processed to completion once, with one set of thumbnails; and `reelshare gc` then
+//! finds nothing to remove.
 //!
-//! The media store is a [`SharedStorage`]: a shared local directory here; another storage
-//! (S3) is one more variant that sets its environment and lists its objects.
+//! The media store is a [`SharedStorage`]: a local directory every process shares, or one
+//! bucket on the S3 server `bench/s3/start.sh` starts, with each process on its own data
+//! directory and the shared `REELSHARE_SIGNING_KEY`, as separate machines would run.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -34,11 +36,58 @@ fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
+/// A new, empty bucket on the S3 server in `REELSHARE_TEST_S3_*` (a signed `CreateBucket`).
+async fn fresh_bucket() -> store::s3::S3Settings {
+    use object_store::signer::Signer;
+    let var = |name: &str| {
+        std::env::var(format!("REELSHARE_TEST_S3_{name}")).unwrap_or_else(|_| {
+            panic!("REELSHARE_TEST_S3_{name} must be set (eval \"$(bench/s3/start.sh)\")")
+        })
+    };
+    let s3 = store::s3::S3Settings {
+        endpoint: Some(var("ENDPOINT")),
+        bucket: format!("multi-{}", uuid::Uuid::new_v4().simple()),
+        region: std::env::var("REELSHARE_TEST_S3_REGION").unwrap_or_else(|_| "us-east-1".into()),
+        access_key_id: Some(var("ACCESS_KEY_ID")),
+        secret_access_key: Some(store::s3::Secret::new(var("SECRET_ACCESS_KEY"))),
+        path_style: true,
+    };
+    let url = s3
+        .connect()
+        .unwrap()
+        .signed_url(
+            reqwest::Method::PUT,
+            &object_store::path::Path::from(""),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    let response = reqwest::Client::new()
+        .put(url.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "CreateBucket {}: {:?}",
+        s3.bucket,
+        response.text().await
+    );
+    s3
+}
+
 /// Where every process of the cluster keeps media.
 enum SharedStorage {
     /// One directory every process uses as its data directory (media, staging, the link
     /// signing key).
     LocalDir(tempfile::TempDir),
+    /// One fresh bucket on the test S3 server; every process gets a data directory of its
+    /// own (kept here until the test ends) and the same signing key.
+    S3 {
+        bucket: store::s3::S3Settings,
+        signing_key: String,
+        data_dirs: Mutex<Vec<tempfile::TempDir>>,
+    },
 }
 
 impl SharedStorage {
@@ -46,29 +95,99 @@ impl SharedStorage {
         Self::LocalDir(tempfile::tempdir().unwrap())
     }
 
+    /// A new bucket on the S3 server in `REELSHARE_TEST_S3_*` (`bench/s3/start.sh`).
+    async fn s3() -> Self {
+        Self::S3 {
+            bucket: fresh_bucket().await,
+            signing_key: format!(
+                "{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            ),
+            data_dirs: Mutex::new(Vec::new()),
+        }
+    }
+
     fn configure(&self, command: &mut Command) {
         match self {
             Self::LocalDir(dir) => {
                 command.arg("--data-dir").arg(dir.path());
             }
+            Self::S3 {
+                bucket,
+                signing_key,
+                data_dirs,
+            } => {
+                let own = tempfile::tempdir().unwrap();
+                command.arg("--data-dir").arg(own.path());
+                data_dirs.lock().unwrap().push(own);
+                let secret = bucket.secret_access_key.as_ref().unwrap();
+                command
+                    .env("REELSHARE_STORAGE", "s3")
+                    .env("REELSHARE_S3_ENDPOINT", bucket.endpoint.as_ref().unwrap())
+                    .env("REELSHARE_S3_BUCKET", &bucket.bucket)
+                    .env("REELSHARE_S3_REGION", &bucket.region)
+                    .env(
+                        "REELSHARE_S3_ACCESS_KEY_ID",
+                        bucket.access_key_id.as_ref().unwrap(),
+                    )
+                    .env("REELSHARE_S3_SECRET_ACCESS_KEY", secret.expose())
+                    .env("REELSHARE_S3_PATH_STYLE", "true")
+                    .env("REELSHARE_SIGNING_KEY", signing_key);
+            }
         }
     }
 
     /// Every stored object, by video hash id: the names of its objects.
-    fn objects(&self) -> BTreeMap<String, BTreeSet<String>> {
+    async fn objects(&self) -> BTreeMap<String, BTreeSet<String>> {
         match self {
+            Self::S3 { bucket, .. } => {
+                use futures_util::TryStreamExt;
+                use object_store::ObjectStore;
+                let client = bucket.connect().unwrap();
+                let listed: Vec<_> = client
+                    .list(Some(&object_store::path::Path::from("videos")))
+                    .try_collect()
+                    .await
+                    .unwrap();
+                let mut found = BTreeMap::<String, BTreeSet<String>>::new();
+                for meta in listed {
+                    let parts: Vec<String> = meta
+                        .location
+                        .parts()
+                        .map(|p| p.as_ref().to_owned())
+                        .collect();
+                    assert!(parts.len() >= 3, "unexpected object {}", meta.location);
+                    found
+                        .entry(parts[1].clone())
+                        .or_default()
+                        .insert(parts[2..].join("/"));
+                }
+                found
+            }
             Self::LocalDir(dir) => {
                 let mut found = BTreeMap::new();
                 let videos = dir.path().join("media/videos");
                 for video in std::fs::read_dir(videos).into_iter().flatten().flatten() {
-                    let names = std::fs::read_dir(video.path())
-                        .unwrap()
-                        .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
-                        .collect();
+                    let mut names = BTreeSet::new();
+                    files_under(&video.path(), "", &mut names);
                     found.insert(video.file_name().to_string_lossy().into_owned(), names);
                 }
                 found
             }
+        }
+    }
+}
+
+/// The files under `dir`, as `/`-separated paths below it, into `names`.
+fn files_under(dir: &Path, prefix: &str, names: &mut BTreeSet<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        if entry.file_type().unwrap().is_dir() {
+            files_under(&entry.path(), &format!("{name}/"), names);
+        } else {
+            names.insert(name);
         }
     }
 }
@@ -180,6 +299,22 @@ impl Cluster {
             .fetch_all(&self.db)
             .await
             .unwrap()
+    }
+
+    /// `reelshare gc` (without `--apply`) with every process's settings: what it printed.
+    fn gc(&self) -> String {
+        let output = self
+            .command(&["gc"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "gc: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
     }
 
     async fn videos(&self) -> Vec<(i64, String, String)> {
@@ -363,6 +498,12 @@ async fn two_api_nodes_and_workers_share_one_database_and_a_local_media_dir() {
     two_api_nodes_and_workers_survive_a_killed_worker(SharedStorage::local()).await;
 }
 
+#[tokio::test]
+#[ignore = "needs PostgreSQL (DATABASE_URL) and an S3 server (REELSHARE_TEST_S3_ENDPOINT)"]
+async fn two_api_nodes_and_workers_on_their_own_disks_share_one_database_and_a_bucket() {
+    two_api_nodes_and_workers_survive_a_killed_worker(SharedStorage::s3().await).await;
+}
+
 /// The multi-node scenario on `storage` (one test per storage: add a variant, then a test).
 async fn two_api_nodes_and_workers_survive_a_killed_worker(storage: SharedStorage) {
     let cluster = Cluster::new(
@@ -454,29 +595,53 @@ async fn two_api_nodes_and_workers_survive_a_killed_worker(storage: SharedStorag
     assert_eq!(completions.len(), uploads.len(), "{completions:?}");
     assert!(completions.values().all(|&n| n == 1), "{completions:?}");
 
-    // One original, one pair of thumbnails and the HLS packaging per ready video, nothing else
-    // stored.
+    // One original, one pair of thumbnails and one HLS rendition set per ready video, the
+    // same for every upload of the same clip; nothing else stored.
     let videos = cluster.videos().await;
     assert!(
         videos.iter().all(|(_, _, status)| status == "ready"),
         "{videos:?}"
     );
-    let objects = cluster.storage.objects();
-    let expected: BTreeSet<String> = [
-        "hls",
-        "original",
-        "thumbnail-large.jpg",
-        "thumbnail-small.jpg",
-    ]
-    .map(String::from)
-    .into();
+    let objects = cluster.storage.objects().await;
     assert_eq!(
         objects.keys().cloned().collect::<BTreeSet<_>>(),
         ready.iter().cloned().collect::<BTreeSet<_>>()
     );
-    assert!(
-        objects.values().all(|names| *names == expected),
-        "{objects:?}"
+    let names = objects.values().next().unwrap();
+    assert!(objects.values().all(|n| n == names), "{objects:?}");
+    for fixed in [
+        "original",
+        "thumbnail-large.jpg",
+        "thumbnail-small.jpg",
+        "hls/index.json",
+    ] {
+        assert!(names.contains(fixed), "no {fixed}: {names:?}");
+    }
+    let hls_part = |name: &str| {
+        let mut parts = name.split('/');
+        let (Some("hls"), Some(rendition), Some(file), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return false;
+        };
+        let segment = file
+            .strip_suffix(".m4s")
+            .is_some_and(|n| n.parse::<u32>().is_ok());
+        rendition.parse::<u32>().is_ok() && (file == "init.mp4" || segment)
+    };
+    let others: Vec<_> = names
+        .iter()
+        .filter(|n| {
+            !n.starts_with("thumbnail-")
+                && !["original", "hls/index.json"].contains(&n.as_str())
+                && !hls_part(n)
+        })
+        .collect();
+    assert!(others.is_empty(), "unexpected objects {others:?}");
+    assert_eq!(
+        names.iter().filter(|n| n.starts_with("thumbnail-")).count(),
+        2,
+        "{names:?}"
     );
 
     // Published through B, streamed through B, byte for byte.
@@ -524,4 +689,12 @@ async fn two_api_nodes_and_workers_survive_a_killed_worker(storage: SharedStorag
         .await
         .unwrap();
     assert_eq!(bytes.as_ref(), fixture(CLIP).as_slice());
+
+    // Nothing out of step between the database and the media store.
+    let found = cluster.gc();
+    assert_eq!(
+        found.trim(),
+        "0 orphaned video(s) in storage, 0 ready video(s) missing their original",
+        "{found}"
+    );
 }
