@@ -80,11 +80,11 @@ pub struct RawSettings {
     /// of it): after a leader dies, another node takes over within this.
     pub leader_lease_seconds: u64,
     /// Bearer token `/metrics` requires; empty: served only to loopback peers, unproxied.
-    pub metrics_token: String,
+    pub metrics_token: Secret,
     /// The key signed links and CSRF tokens are signed with, at least 32 characters; empty:
     /// `signing.key` in `data_dir`, made at first start. Nodes on different machines must
     /// share it, or each rejects the others' links.
-    pub signing_key: String,
+    pub signing_key: Secret,
     /// Base of the absolute links reelshare hands out (upload form, watch links), e.g.
     /// `https://video.example.org`; empty: a request's `Host` if it is in `allowed_hosts`,
     /// else `http://<bind address>`. Never a `Host` that is not allowed.
@@ -195,8 +195,8 @@ impl Default for RawSettings {
             job_poll_seconds: 5,
             job_lease_seconds: 30,
             leader_lease_seconds: 15,
-            metrics_token: String::new(),
-            signing_key: String::new(),
+            metrics_token: Secret::default(),
+            signing_key: Secret::default(),
             public_url: String::new(),
             cors_allowed_origins: RawOrigins::One("*".into()),
             allowed_hosts: Vec::new(),
@@ -347,25 +347,9 @@ pub struct Settings {
     pub tus_max_open_uploads: u64,
 }
 
-/// A secret setting: its `Debug` (and so any logged settings) never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self(secret.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(…)")
-    }
-}
+/// A secret setting (the S3 credential's type): its `Debug` (and so any logged settings, raw
+/// or typed) never shows it.
+pub use store::s3::Secret;
 
 /// The origins whose browser apps may call the APIs (see [`crate::http::cors`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -635,7 +619,7 @@ fn signing_key(raw: &str) -> Result<Option<Secret>, SettingsError> {
             problem: format!("must be at least {MIN_SIGNING_KEY_CHARS} characters"),
         });
     }
-    Ok(Some(Secret(key.to_owned())))
+    Ok(Some(Secret::new(key)))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -780,10 +764,10 @@ impl Settings {
             job_poll: Duration::from_secs(raw.job_poll_seconds.max(1)),
             job_lease: Duration::from_secs(raw.job_lease_seconds.max(3)),
             leader_lease: Duration::from_secs(raw.leader_lease_seconds.max(3)),
-            metrics_token: Some(raw.metrics_token.trim())
+            metrics_token: Some(raw.metrics_token.expose().trim())
                 .filter(|token| !token.is_empty())
-                .map(|token| Secret(token.to_owned())),
-            signing_key: signing_key(&raw.signing_key)?,
+                .map(Secret::new),
+            signing_key: signing_key(raw.signing_key.expose())?,
             public_url: public_url(&raw.public_url)?,
             cors_allowed_origins,
             allowed_hosts,
@@ -857,7 +841,7 @@ mod tests {
     #[test]
     fn the_metrics_token_is_kept_but_never_shown() {
         let settings = Settings::from_raw(RawSettings {
-            metrics_token: " tok-3f9a ".into(),
+            metrics_token: Secret::new(" tok-3f9a "),
             ..RawSettings::default()
         })
         .unwrap();
@@ -875,15 +859,16 @@ mod tests {
     #[test]
     fn a_signing_key_is_long_enough_and_never_shown() {
         let key = "k".repeat(31) + "Z";
-        let settings = Settings::from_raw(RawSettings {
-            signing_key: format!(" {key} "),
+        let raw = RawSettings {
+            signing_key: Secret::new(format!(" {key} ")),
             ..RawSettings::default()
-        })
-        .unwrap();
+        };
+        assert!(!format!("{raw:?}").contains(&key));
+        let settings = Settings::from_raw(raw).unwrap();
         assert_eq!(settings.signing_key.as_ref().unwrap().expose(), key);
         assert!(!format!("{settings:?}").contains(&key));
         let short = Settings::from_raw(RawSettings {
-            signing_key: "k".repeat(31),
+            signing_key: Secret::new("k".repeat(31)),
             ..RawSettings::default()
         });
         assert!(matches!(
