@@ -319,6 +319,8 @@ async fn malformed_watch_reports_are_refused_with_422_and_record_nothing() {
 #[tokio::test]
 async fn metrics_in_get_video_data_match_hand_computed_values_after_a_scripted_day() {
     let app = spawn_app().await;
+    // The script spans an hour and its projection is the open period's.
+    app.stay_in_one_period_for(Duration::from_secs(2 * 3600));
     let id = app
         .upload_clip(CLIP, "Sunset over the bay at golden hour")
         .await;

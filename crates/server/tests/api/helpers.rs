@@ -412,6 +412,22 @@ impl TestApp {
         use server::clock::Clock;
         self.clock.now().as_micros()
     }
+
+    /// For a test that moves the clock by up to `span` and expects one payout period
+    /// throughout: when the open period (a calendar month) ends within `span`, the clock first
+    /// moves to an hour into the next one. Without this such a test fails in the last hours of
+    /// every month.
+    pub fn stay_in_one_period_for(&self, span: std::time::Duration) {
+        let now = self.clock_now();
+        let period = domain::allocation::Period::containing(now);
+        let span_micros = i64::try_from(span.as_micros()).unwrap_or(i64::MAX);
+        if now.saturating_add(span_micros) >= period.end_micros() {
+            let into_next = period.end_micros() - now + 3_600_000_000;
+            self.clock.advance(std::time::Duration::from_micros(
+                u64::try_from(into_next).unwrap_or(0),
+            ));
+        }
+    }
 }
 
 impl TestApp {
