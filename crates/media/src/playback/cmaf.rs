@@ -1,7 +1,13 @@
 //! Fragmented MP4 for HLS, from the samples of an ordinary MP4, without re-encoding: an init
 //! segment (`ftyp` + `moov` with the original track headers and sample descriptions, empty
 //! sample tables and `mvex`/`trex`) and media segments (`moof` with one `traf` per track,
-//! each `tfhd` + `tfdt` + `trun`, then one `mdat`).
+//! each `tfhd` + `tfdt` + `trun`s, then one `mdat`).
+//!
+//! A segment's `mdat` is either its samples copied back to back ([`write_segment`]) or, when
+//! they lie close together in the source, the source's bytes from the first to the last of
+//! them unchanged ([`referencing_head`]): then only the head (`moof` and `mdat` header) is
+//! written, one `trun` per stretch of a track's samples points into those bytes, and the
+//! segment is served as the head followed by that range of the source, with no copy.
 //!
 //! Audio is muxed into the video's segments (one `traf` each) rather than offered as a
 //! separate rendition: the built-in path has exactly one audio and one video stream, so a
@@ -107,7 +113,12 @@ impl Run<'_> {
     }
 }
 
-/// Writes media segment `sequence` (from 1) holding `runs` to `out`; returns its size.
+/// Where one `trun`'s samples are: a stretch of a run's samples (indices into
+/// [`Run::samples`]) and the offset of the first one's bytes from the start of the `moof`.
+type TrunPlace = (Range<usize>, u64);
+
+/// Writes media segment `sequence` (from 1) holding `runs` to `out`, each run's samples copied
+/// into the `mdat` back to back; returns its size.
 pub(crate) fn write_segment(
     source: &File,
     out: File,
@@ -116,17 +127,22 @@ pub(crate) fn write_segment(
 ) -> Result<u64, MediaError> {
     let payload: u64 = runs.iter().map(Run::bytes).sum();
     let mdat_header = boxes::header(b"mdat", payload);
-    // The moof's size does not depend on the offsets in it: measure, then write for real.
-    let measured = moof(sequence, runs, 0).len() as u64;
-    if measured + mdat_header.len() as u64 + payload > i32::MAX as u64 {
-        return Err(MediaError::LimitExceeded(
-            "an HLS segment (one GOP) would exceed 2 GiB".into(),
-        ));
-    }
-    let moof = moof(sequence, runs, measured + mdat_header.len() as u64);
-    if moof.len() as u64 != measured {
-        return Err(MediaError::Corrupt("moof size changed".into()));
-    }
+    let places = |data_start: u64| -> Vec<Vec<TrunPlace>> {
+        let mut offset = data_start;
+        runs.iter()
+            .map(|run| {
+                let place = (0..run.samples.len(), offset);
+                offset += run.bytes();
+                vec![place]
+            })
+            .collect()
+    };
+    let moof = measured_moof(
+        sequence,
+        runs,
+        mdat_header.len() as u64 + payload,
+        |start| places(start + mdat_header.len() as u64),
+    )?;
     let mut writer = BufWriter::with_capacity(COPY_BLOCK, out);
     writer.write_all(&moof)?;
     writer.write_all(&mdat_header)?;
@@ -139,47 +155,130 @@ pub(crate) fn write_segment(
     Ok(moof.len() as u64 + mdat_header.len() as u64 + payload)
 }
 
-/// The `moof`; `data_start` is where the mdat's payload begins, counted from the moof.
-fn moof(sequence: u32, runs: &[Run<'_>], data_start: u64) -> Vec<u8> {
+/// A segment's `moof` and `mdat` header, and the range of the source its media data is.
+pub(crate) type SegmentHead = (Vec<u8>, Range<u64>);
+
+/// The head of media segment `sequence` whose `mdat` is the source's bytes in the returned
+/// range, unchanged: its `moof` (one `trun` per stretch of a track's samples that lie back to
+/// back in the source) and the `mdat` header. The segment is the head followed by those
+/// bytes, so it need not be copied: it can be served from the source. `None` when the
+/// segment's samples are not close together in the source (more than a quarter of the range,
+/// plus 64 KiB, would be other data), as in a file that stores all its audio after its video.
+pub(crate) fn referencing_head(
+    sequence: u32,
+    runs: &[Run<'_>],
+) -> Result<Option<SegmentHead>, MediaError> {
+    let samples = || runs.iter().flat_map(|run| run.samples());
+    let (Some(start), Some(end)) = (
+        samples().map(|s| s.offset).min(),
+        samples().map(|s| s.offset + u64::from(s.size)).max(),
+    ) else {
+        return Ok(None);
+    };
+    let payload: u64 = runs.iter().map(Run::bytes).sum();
+    if end - start > payload + payload / 4 + (64 << 10) {
+        return Ok(None);
+    }
+    let mdat_header = boxes::header(b"mdat", end - start);
+    let stretches: Vec<Vec<(Range<usize>, u64)>> =
+        runs.iter().map(|run| stretches(run.samples())).collect();
+    let moof = measured_moof(
+        sequence,
+        runs,
+        mdat_header.len() as u64 + (end - start),
+        |at| {
+            let data_start = at + mdat_header.len() as u64;
+            stretches
+                .iter()
+                .map(|run| {
+                    run.iter()
+                        .map(|(samples, offset)| (samples.clone(), data_start + offset - start))
+                        .collect()
+                })
+                .collect()
+        },
+    )?;
+    Ok(Some(([moof, mdat_header].concat(), start..end)))
+}
+
+/// A run's samples as stretches lying back to back in the source: their indices and the
+/// source offset of the first one.
+fn stretches(samples: &[TrackSample]) -> Vec<(Range<usize>, u64)> {
+    let mut stretches: Vec<(Range<usize>, u64)> = Vec::new();
+    let mut next = None;
+    for (index, sample) in samples.iter().enumerate() {
+        match stretches.last_mut() {
+            Some((range, _)) if next == Some(sample.offset) => range.end = index + 1,
+            _ => stretches.push((index..index + 1, sample.offset)),
+        }
+        next = Some(sample.offset + u64::from(sample.size));
+    }
+    stretches
+}
+
+/// The `moof` for `runs`, given where their samples lie for a `moof` of a given length
+/// (`places(moof_len)`). Its size does not depend on the offsets in it: measured, then made
+/// for real. `after` is what follows it (the `mdat`), to refuse segments past 2 GiB, whose
+/// offsets would not fit.
+fn measured_moof(
+    sequence: u32,
+    runs: &[Run<'_>],
+    after: u64,
+    places: impl Fn(u64) -> Vec<Vec<TrunPlace>>,
+) -> Result<Vec<u8>, MediaError> {
+    let measured = moof(sequence, runs, &places(0)).len() as u64;
+    if measured + after > i32::MAX as u64 {
+        return Err(MediaError::LimitExceeded(
+            "an HLS segment (one GOP) would exceed 2 GiB".into(),
+        ));
+    }
+    let moof = moof(sequence, runs, &places(measured));
+    if moof.len() as u64 != measured {
+        return Err(MediaError::Corrupt("moof size changed".into()));
+    }
+    Ok(moof)
+}
+
+fn moof(sequence: u32, runs: &[Run<'_>], places: &[Vec<TrunPlace>]) -> Vec<u8> {
     let mut body = full_box(b"mfhd", 0, 0, &words(&[sequence]));
-    let mut data_offset = data_start;
-    for run in runs {
-        body.extend(traf(run, data_offset));
-        data_offset += run.bytes();
+    for (run, places) in runs.iter().zip(places) {
+        body.extend(traf(run, places));
     }
     boxed(b"moof", &body)
 }
 
-fn traf(run: &Run<'_>, data_offset: u64) -> Vec<u8> {
+fn traf(run: &Run<'_>, places: &[TrunPlace]) -> Vec<u8> {
     let video = &run.track.handler == b"vide";
-    let samples = run.samples();
-    let mut trun = words(&[samples.len() as u32]);
-    // `write_segment` refused segments past 2 GiB, so the offset fits.
-    trun.extend((i32::try_from(data_offset).unwrap_or(i32::MAX)).to_be_bytes());
-    for sample in samples {
-        trun.extend(sample.duration.to_be_bytes());
-        trun.extend(sample.size.to_be_bytes());
-        if video {
-            let flags = if sample.sync {
-                SYNC_SAMPLE
-            } else {
-                NON_SYNC_SAMPLE
-            };
-            trun.extend(flags.to_be_bytes());
-            trun.extend(sample.composition_offset.to_be_bytes());
-        }
-    }
     let (version, flags) = if video {
         (1, TRUN_VIDEO)
     } else {
         (0, TRUN_AUDIO)
     };
-    let body = [
+    let mut body = [
         full_box(b"tfhd", 0, DEFAULT_BASE_IS_MOOF, &words(&[run.track.id])),
         full_box(b"tfdt", 1, 0, &run.base_decode.to_be_bytes()),
-        full_box(b"trun", version, flags, &trun),
     ]
     .concat();
+    for (samples, data_offset) in places {
+        let samples = &run.samples()[samples.clone()];
+        let mut trun = words(&[samples.len() as u32]);
+        // `measured_moof` refused segments past 2 GiB, so the offset fits.
+        trun.extend((i32::try_from(*data_offset).unwrap_or(i32::MAX)).to_be_bytes());
+        for sample in samples {
+            trun.extend(sample.duration.to_be_bytes());
+            trun.extend(sample.size.to_be_bytes());
+            if video {
+                let flags = if sample.sync {
+                    SYNC_SAMPLE
+                } else {
+                    NON_SYNC_SAMPLE
+                };
+                trun.extend(flags.to_be_bytes());
+                trun.extend(sample.composition_offset.to_be_bytes());
+            }
+        }
+        body.extend(full_box(b"trun", version, flags, &trun));
+    }
     boxed(b"traf", &body)
 }
 

@@ -2,6 +2,11 @@
 //! keyframes, writes `init.mp4` and `1.m4s`, `2.m4s`, … into a directory, and describes the
 //! result as a [`Rendition`] (stored by the caller as JSON) from which the playlists are
 //! rendered on each request (their links are signed per request, so they are not files).
+//!
+//! In an interleaved file (every file ffmpeg, phones and cameras write) each segment's
+//! samples lie close together, so `n.m4s` is only the segment's head and its media data stays
+//! where it is in the packaged file ([`Rendition::segment_data`]): packaging writes kilobytes,
+//! not a second copy of the video. Otherwise the segments are written whole.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -55,6 +60,24 @@ pub struct Rendition {
     pub codecs: String,
     /// Each segment's duration in seconds; segment `n` (from 1) is `n.m4s`.
     pub segment_seconds: Vec<f64>,
+    /// When not empty, `n.m4s` holds only segment `n`'s head (`moof` and `mdat` header), and
+    /// its media data is the `[offset, length]` here of the packaged file (the original for
+    /// the packaged original, the rung's `video.mp4` for a ladder rung): the segment is the
+    /// head followed by those bytes, served without ever being copied. When empty, each
+    /// `n.m4s` is the whole segment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segment_data: Vec<[u64; 2]>,
+}
+
+impl Rendition {
+    /// Where segment `number` (from 1)'s media data is in the packaged file, when its file
+    /// holds only its head.
+    pub fn segment_data(&self, number: u32) -> Option<std::ops::Range<u64>> {
+        let [offset, length] = *self
+            .segment_data
+            .get(usize::try_from(number).ok()?.checked_sub(1)?)?;
+        Some(offset..offset.checked_add(length)?)
+    }
 }
 
 /// The files [`package`] wrote.
@@ -64,6 +87,26 @@ pub struct HlsPackage {
     pub init: PathBuf,
     /// In order; the first is segment 1.
     pub segments: Vec<PathBuf>,
+}
+
+impl HlsPackage {
+    /// Segment `number` (from 1) as a player receives it, with its media data read from
+    /// `source` (the file packaged) when its file holds only its head.
+    pub fn segment_bytes(&self, number: u32, source: &Path) -> std::io::Result<Vec<u8>> {
+        use std::os::unix::fs::FileExt;
+        let index = usize::try_from(number)
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .filter(|i| *i < self.segments.len())
+            .ok_or_else(|| std::io::Error::other(format!("no segment {number}")))?;
+        let mut bytes = std::fs::read(&self.segments[index])?;
+        if let Some(range) = self.rendition.segment_data(number) {
+            let head = bytes.len();
+            bytes.resize(head + (range.end - range.start) as usize, 0);
+            File::open(source)?.read_exact_at(&mut bytes[head..], range.start)?;
+        }
+        Ok(bytes)
+    }
 }
 
 /// Packages `source` into `out_dir`; `None` when it has no H.264 video track to package.
@@ -102,10 +145,8 @@ pub fn package(
     let video_starts = decode_starts(video);
     let audio_starts = audio.map(decode_starts);
     let mut audio_next = 0usize;
-    let mut segments = Vec::with_capacity(cuts.len());
+    let mut planned: Vec<Vec<Run<'_>>> = Vec::with_capacity(cuts.len());
     let mut segment_seconds = Vec::with_capacity(cuts.len());
-    let mut peak_bandwidth = 0u64;
-    let mut total_bytes = 0u64;
     for (index, cut) in cuts.iter().enumerate() {
         let mut runs = vec![Run {
             track: video,
@@ -134,17 +175,44 @@ pub fn package(
                 audio_next = end;
             }
         }
-        let path = out_dir.join(format!("{}.m4s", index + 1));
-        let bytes = cmaf::write_segment(&file, File::create(&path)?, index as u32 + 1, &runs)?;
-        let seconds =
-            (video_starts[cut.end] - video_starts[cut.start]) as f64 / f64::from(video.timescale);
-        if seconds > 0.0 {
-            peak_bandwidth = peak_bandwidth.max((bytes as f64 * 8.0 / seconds).ceil() as u64);
-        }
-        total_bytes += bytes;
-        segments.push(path);
-        segment_seconds.push(seconds);
+        planned.push(runs);
+        segment_seconds.push(
+            (video_starts[cut.end] - video_starts[cut.start]) as f64 / f64::from(video.timescale),
+        );
     }
+
+    // Heads referencing the source when every segment's samples lie close together in it
+    // (as in any interleaved file), else whole segments.
+    let heads = planned
+        .iter()
+        .enumerate()
+        .map(|(index, runs)| cmaf::referencing_head(index as u32 + 1, runs))
+        .collect::<Result<Option<Vec<_>>, _>>()?;
+    let mut segments = Vec::with_capacity(planned.len());
+    let mut segment_sizes = Vec::with_capacity(planned.len());
+    let mut segment_data = Vec::new();
+    for (index, runs) in planned.iter().enumerate() {
+        let path = out_dir.join(format!("{}.m4s", index + 1));
+        let bytes = match &heads {
+            Some(heads) => {
+                let (head, range) = &heads[index];
+                std::fs::write(&path, head)?;
+                segment_data.push([range.start, range.end - range.start]);
+                head.len() as u64 + (range.end - range.start)
+            }
+            None => cmaf::write_segment(&file, File::create(&path)?, index as u32 + 1, runs)?,
+        };
+        segments.push(path);
+        segment_sizes.push(bytes);
+    }
+    let peak_bandwidth = segment_sizes
+        .iter()
+        .zip(&segment_seconds)
+        .filter(|(_, seconds)| **seconds > 0.0)
+        .map(|(bytes, seconds)| (*bytes as f64 * 8.0 / seconds).ceil() as u64)
+        .max()
+        .unwrap_or(0);
+    let total_bytes: u64 = segment_sizes.iter().sum();
     let total_seconds: f64 = segment_seconds.iter().sum();
     let mut codecs = avc_codec(video);
     if audio.is_some() {
@@ -163,6 +231,7 @@ pub fn package(
             },
             codecs,
             segment_seconds,
+            segment_data,
         },
         init,
         segments,

@@ -68,6 +68,7 @@ mod tests {
             average_bandwidth: 150_000,
             codecs: "avc1.64001e,mp4a.40.2".into(),
             segment_seconds: vec![4.0, 4.0, 2.0],
+            segment_data: Vec::new(),
         }
     }
 

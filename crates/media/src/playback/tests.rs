@@ -81,9 +81,54 @@ fn hls_segments_start_at_keyframes_and_stay_within_the_target() {
     assert!(rendition.bandwidth >= rendition.average_bandwidth);
     assert_eq!(package.segments.len(), 3);
     assert_eq!(top_level_kinds(&package.init), ["ftyp", "moov"]);
-    for segment in &package.segments {
-        assert_eq!(top_level_kinds(segment), ["moof", "mdat"]);
+    let whole = dir.path().join("whole.m4s");
+    for number in 1..=3 {
+        let bytes = package
+            .segment_bytes(number, &fixture("h264-high-bframes.mp4"))
+            .unwrap();
+        std::fs::write(&whole, bytes).unwrap();
+        assert_eq!(top_level_kinds(&whole), ["moof", "mdat"]);
     }
+}
+
+#[test]
+fn an_interleaved_files_segments_are_heads_pointing_into_it_and_others_are_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = fixture("h264-high-bframes.mp4");
+    let source_len = std::fs::metadata(&source).unwrap().len();
+    let package = package(&source, dir.path(), (360, 640)).unwrap().unwrap();
+    let data = &package.rendition.segment_data;
+    assert_eq!(data.len(), package.segments.len());
+    let mut written = 0;
+    for (number, segment) in (1..).zip(&package.segments) {
+        let head = std::fs::metadata(segment).unwrap().len();
+        assert!(head < 16 * 1024, "segment {number}'s head is {head} bytes");
+        written += head;
+        let range = package.rendition.segment_data(number).unwrap();
+        assert!(range.end <= source_len);
+    }
+    // Packaging wrote the sample tables (16 bytes a video frame, 8 an audio one), not a
+    // second copy: a tenth of this low-rate 384 KB fixture, a thousandth of a phone clip.
+    assert!(written * 10 < source_len, "{written} of {source_len}");
+    // The ranges cover the media data about once: an audio chunk that straddles a cut is in
+    // both segments' ranges.
+    let covered: u64 = data.iter().map(|[_, length]| length).sum();
+    assert!(
+        covered * 20 < source_len * 21,
+        "{covered} against {source_len}"
+    );
+    assert!(package.rendition.segment_data(0).is_none());
+    assert!(package.rendition.segment_data(4).is_none());
+
+    // Round-tripped through the stored JSON, the ranges stay; an index without them (from
+    // before they existed) means whole segments.
+    let json = serde_json::to_string(&package.rendition).unwrap();
+    let back: super::hls::Rendition = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, package.rendition);
+    let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
+    old.as_object_mut().unwrap().remove("segment_data");
+    let old: super::hls::Rendition = serde_json::from_value(old).unwrap();
+    assert!(old.segment_data(1).is_none());
 }
 
 /// `ffmpeg -f framemd5` of `input`'s stream `stream`: the hash column of each frame.
@@ -119,8 +164,8 @@ fn the_faststart_copy_and_the_hls_segments_decode_to_the_original_frames() {
         // The init segment and every segment, concatenated: what a player appends.
         let joined = dir.path().join(format!("joined-{name}"));
         let mut bytes = std::fs::read(&package.init).unwrap();
-        for segment in &package.segments {
-            bytes.extend(std::fs::read(segment).unwrap());
+        for number in (1..).take(package.segments.len()) {
+            bytes.extend(package.segment_bytes(number, &source).unwrap());
         }
         std::fs::write(&joined, bytes).unwrap();
         for stream in ["0:v", "0:a"] {

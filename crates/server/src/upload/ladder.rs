@@ -23,11 +23,10 @@ use store::media_store::MediaObject;
 use store::videos;
 
 use crate::state::AppState;
-use crate::upload::playback::{hls_index, put_hls_index, store_rendition};
+use crate::upload::playback::{SOURCE_RENDITION_NAME, hls_index, put_hls_index, store_rendition};
 use crate::upload::worker::{FIRST_RETRY_AFTER, MAX_ATTEMPTS, keep_lease, later};
 
 /// The name the packaged original's rendition has in the HLS index; every other one is a rung.
-const SOURCE_RENDITION_NAME: &str = "source";
 
 #[derive(Debug, thiserror::Error)]
 enum LadderError {

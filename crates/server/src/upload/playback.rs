@@ -17,6 +17,20 @@ use crate::state::AppState;
 
 /// The rendition number of the packaged original (ladder rungs would follow it).
 const SOURCE_RENDITION: u16 = 0;
+/// The packaged original's rendition name (a video that is not H.264 has none, and its
+/// first ladder rung is rendition 0).
+pub const SOURCE_RENDITION_NAME: &str = "source";
+
+/// The stored file rendition `number` was packaged from, where its segments' media data is
+/// ([`media::Rendition::segment_data`]): the original for the packaged original, the rung's
+/// faststart MP4 for a ladder rung.
+pub fn packaged_file(number: u16, rendition: &media::Rendition) -> MediaObject {
+    if rendition.name == SOURCE_RENDITION_NAME {
+        MediaObject::Original
+    } else {
+        MediaObject::RenditionMp4 { rendition: number }
+    }
+}
 
 /// Packages `source` (accepted as `probe`) and stores what was made for `hash_id`.
 pub async fn prepare_and_store(

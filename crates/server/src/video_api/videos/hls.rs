@@ -20,7 +20,7 @@ use store::media_store::MediaObject;
 use super::media::{check_signature, ready_video, still_shown_to};
 use crate::http::streaming;
 use crate::state::AppState;
-use crate::upload::playback::hls_index;
+use crate::upload::playback::{hls_index, packaged_file};
 use crate::video_api::error::VideoApiError;
 use crate::video_api::links::{Audience, hls_prefix, signed_query};
 
@@ -110,7 +110,30 @@ pub(crate) async fn rendition_file(
                 .filter(|n| !n.starts_with('0') && n.len() <= 9)
                 .and_then(|n| n.parse::<u32>().ok())
                 .ok_or(VideoApiError::NotFound)?;
-            MediaObject::HlsSegment { rendition, number }
+            let object = MediaObject::HlsSegment { rendition, number };
+            let index = hls_index(&state, &hash_id)
+                .await?
+                .ok_or(VideoApiError::NotFound)?;
+            let facts = index
+                .renditions
+                .get(usize::from(rendition))
+                .ok_or(VideoApiError::NotFound)?;
+            if let Some(data) = facts.segment_data(number) {
+                // The file holds the segment's head; its media data is in the packaged file.
+                let head = state.media.get_bytes(&hash_id, object).await?;
+                let source = packaged_file(rendition, facts);
+                let tag = format!("hls-{rendition}-{number}");
+                return Ok(streaming::serve_joined(
+                    &state.media,
+                    &hash_id,
+                    (head, &tag),
+                    (source, data),
+                    "video/mp4",
+                    &headers,
+                )
+                .await?);
+            }
+            object
         }
     };
     Ok(streaming::serve(&state.media, &hash_id, object, "video/mp4", &headers).await?)

@@ -71,7 +71,7 @@ pub(crate) async fn watch(
             .iter()
             .flat_map(|index| index.renditions.iter().enumerate())
             .map(|(number, rendition)| {
-                let mp4 = (rendition.name != "source")
+                let mp4 = (rendition.name != crate::upload::playback::SOURCE_RENDITION_NAME)
                     .then(|| links.rendition_mp4(&video.hash_id, number, audience));
                 RenditionRecord::new(rendition, mp4)
             })
