@@ -130,7 +130,7 @@ pub fn package(
     if video.samples.is_empty() {
         return Ok(None);
     }
-    // AAC only: that is what `mp4a.40.2` promises every player.
+    // AAC only (`mp4a.40.<object type>` in the playlist's CODECS).
     let audio = tracks
         .iter()
         .find(|t| &t.handler == b"soun" && &t.entry == b"mp4a" && !t.samples.is_empty());
@@ -215,8 +215,9 @@ pub fn package(
     let total_bytes: u64 = segment_sizes.iter().sum();
     let total_seconds: f64 = segment_seconds.iter().sum();
     let mut codecs = avc_codec(video);
-    if audio.is_some() {
-        codecs.push_str(",mp4a.40.2");
+    if let Some(audio) = audio {
+        let object_type = audio.audio_object_type().unwrap_or(2);
+        codecs.push_str(&format!(",mp4a.40.{object_type}"));
     }
     Ok(Some(HlsPackage {
         rendition: Rendition {

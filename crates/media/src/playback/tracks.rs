@@ -51,12 +51,78 @@ impl Track<'_> {
         boxes::find(stbl.payload, kind)
     }
 
+    /// The MPEG-4 audio object type of an `mp4a` entry (2 for AAC-LC, 5 for HE-AAC, 29 for
+    /// HE-AAC v2), from the `AudioSpecificConfig` in its `esds`; `None` when it is absent or
+    /// malformed.
+    pub(crate) fn audio_object_type(&self) -> Option<u8> {
+        let stsd = self.stbl_child(b"stsd")?;
+        let entry = boxes::children(stsd.payload.get(8..)?).next()?;
+        // An audio sample entry has 28 bytes of fixed fields before its boxes; `esds` is a
+        // full box (4 bytes of version and flags) holding descriptors.
+        let esds = boxes::find(entry.payload.get(28..)?, b"esds")?;
+        audio_object_type(esds.payload.get(4..)?)
+    }
+
     /// The `avcC` record of an `avc1`/`avc3` entry (without its box header).
     pub(crate) fn avc_config(&self) -> Option<&[u8]> {
         let stsd = self.stbl_child(b"stsd")?;
         let entry = boxes::children(stsd.payload.get(8..)?).next()?;
         // A visual sample entry has 78 bytes of fixed fields before its boxes.
         boxes::find(entry.payload.get(78..)?, b"avcC").map(|c| c.payload)
+    }
+}
+
+/// The audio object type in an `ES_Descriptor` (ISO 14496-1 §7.2.6.5): its
+/// `DecoderConfigDescriptor` (tag 4) for MPEG-4 audio (object type indication 0x40) holds a
+/// `DecoderSpecificInfo` (tag 5) whose first 5 bits are the type (31: 6 more bits, plus 32).
+fn audio_object_type(descriptors: &[u8]) -> Option<u8> {
+    /// A descriptor's tag and payload, and what follows it.
+    fn descriptor(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+        let (&tag, mut rest) = bytes.split_first()?;
+        let mut len = 0usize;
+        for _ in 0..4 {
+            let (&byte, after) = rest.split_first()?;
+            rest = after;
+            len = (len << 7) | usize::from(byte & 0x7f);
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        let payload = rest.get(..len)?;
+        Some((tag, payload, &rest[len..]))
+    }
+    let (tag, es, _) = descriptor(descriptors)?;
+    if tag != 3 {
+        return None;
+    }
+    let flags = *es.get(2)?;
+    let mut skip = 3;
+    if flags & 0x80 != 0 {
+        skip += 2; // dependsOn_ES_ID
+    }
+    if flags & 0x40 != 0 {
+        skip += 1 + usize::from(*es.get(skip)?); // URL
+    }
+    if flags & 0x20 != 0 {
+        skip += 2; // OCR_ES_Id
+    }
+    let (tag, config, _) = descriptor(es.get(skip..)?)?;
+    if tag != 4 || *config.first()? != 0x40 {
+        return None;
+    }
+    // objectTypeIndication, streamType, bufferSizeDB (3), maxBitrate (4), avgBitrate (4).
+    let (tag, specific, _) = descriptor(config.get(13..)?)?;
+    if tag != 5 {
+        return None;
+    }
+    let first = *specific.first()?;
+    match first >> 3 {
+        0 => None,
+        31 => {
+            let next = *specific.get(1)?;
+            Some(32 + (((first & 0x07) << 3) | (next >> 5)))
+        }
+        object_type => Some(object_type),
     }
 }
 
@@ -264,6 +330,51 @@ mod tests {
 
     fn words(values: &[u32]) -> Vec<u8> {
         values.iter().flat_map(|v| v.to_be_bytes()).collect()
+    }
+
+    /// An `ES_Descriptor` as ffmpeg writes it (4-byte lengths), around `specific`.
+    fn es_descriptor(specific: &[u8]) -> Vec<u8> {
+        let long = |tag: u8, payload: &[u8]| {
+            let len = payload.len() as u8;
+            [&[tag, 0x80, 0x80, 0x80, len][..], payload].concat()
+        };
+        let config = [
+            &[0x40, 0x15, 0, 0, 0, 0, 1, 0xf4, 0, 0, 1, 0xf4, 0][..],
+            &long(5, specific),
+        ]
+        .concat();
+        long(
+            3,
+            &[&[0, 1, 0][..], &long(4, &config), &long(6, &[2])].concat(),
+        )
+    }
+
+    #[test]
+    fn the_aac_object_type_comes_from_the_audio_specific_config() {
+        // AAC-LC 44.1 kHz stereo (0x12 0x10), HE-AAC (object type 5), an escaped type 42.
+        assert_eq!(audio_object_type(&es_descriptor(&[0x12, 0x10])), Some(2));
+        assert_eq!(
+            audio_object_type(&es_descriptor(&[0x2b, 0x92, 0x08])),
+            Some(5)
+        );
+        assert_eq!(
+            audio_object_type(&es_descriptor(&[0xf9, 0x40, 0x00])),
+            Some(42)
+        );
+        // Short lengths, as other muxers write them.
+        let short = [
+            3, 25, 0, 1, 0, 4, 17, 0x40, 0x15, 0, 0, 0, 0, 1, 0xf4, 0, 0, 1, 0xf4, 0, 5, 2, 0x13,
+            0x90, 6, 1, 2,
+        ];
+        assert_eq!(audio_object_type(&short), Some(2));
+        // Truncated or not MPEG-4 audio: none.
+        let whole = es_descriptor(&[0x12, 0x10]);
+        for cut in 0..whole.len() - 6 {
+            assert_eq!(audio_object_type(&whole[..cut]), None, "cut at {cut}");
+        }
+        let mut mp3 = es_descriptor(&[0x12, 0x10]);
+        mp3[13] = 0x6b;
+        assert_eq!(audio_object_type(&mp3), None);
     }
 
     #[test]
