@@ -59,7 +59,7 @@ mod synth;
 mod thumbnail;
 
 pub use playback::faststart::{Faststart, make_faststart};
-pub use playback::hls::{HlsIndex, HlsPackage, LadderState, Rendition};
+pub use playback::hls::{HlsIndex, HlsPackage, LadderState, Rendition, SegmentParts};
 pub use playback::ladder::{LadderRendition, Rung, rungs_for};
 pub use playback::playlist::{master_playlist, media_playlist, target_duration};
 pub use synth::{ClipSpec, SynthError, labelled_clip};
@@ -271,7 +271,11 @@ impl Pipeline {
                 let hls_dir = out_dir.join("hls");
                 std::fs::create_dir_all(&hls_dir)?;
                 let hls = playback::hls::package(&source, &hls_dir, display)?;
-                playback::durable(&out_dir)?;
+                let files = faststart
+                    .as_deref()
+                    .into_iter()
+                    .chain(hls.iter().flat_map(|hls| hls.files()));
+                playback::durable(&out_dir, files)?;
                 Ok(Playback { faststart, hls })
             })
             .unwrap_or_else(|_| Err(MediaError::Corrupt("the file crashed the packager".into())))

@@ -47,6 +47,10 @@ pub enum MediaObject {
         rendition: u16,
         number: u32,
     },
+    /// A rendition's HLS segment heads, when its segments point into the packaged file.
+    HlsHeads {
+        rendition: u16,
+    },
     /// A ladder rendition as one faststart MP4, for progressive players.
     RenditionMp4 {
         rendition: u16,
@@ -67,6 +71,7 @@ impl MediaObject {
             Self::HlsIndex => "hls/index.json".into(),
             Self::HlsInit { rendition } => format!("hls/{rendition}/init.mp4"),
             Self::HlsSegment { rendition, number } => format!("hls/{rendition}/{number}.m4s"),
+            Self::HlsHeads { rendition } => format!("hls/{rendition}/heads.bin"),
             Self::RenditionMp4 { rendition } => format!("hls/{rendition}/video.mp4"),
             Self::Image(key) => format!("images/{}", key.object_name()),
         }
@@ -348,6 +353,17 @@ impl MediaStore {
     ) -> Result<Bytes, StoreError> {
         let key = object_key(hash_id, object);
         Ok(self.objects.get(&key).await?.bytes().await?)
+    }
+
+    /// Bytes `range` of the object, in memory (for small parts of objects).
+    pub async fn get_range(
+        &self,
+        hash_id: &HashId,
+        object: MediaObject,
+        range: Range<u64>,
+    ) -> Result<Bytes, StoreError> {
+        let key = object_key(hash_id, object);
+        Ok(self.objects.get_range(&key, range).await?)
     }
 
     pub async fn info(

@@ -1,12 +1,13 @@
 //! HLS packaging of an H.264 MP4 without re-encoding: reads the tracks, cuts segments at
-//! keyframes, writes `init.mp4` and `1.m4s`, `2.m4s`, … into a directory, and describes the
+//! keyframes, writes `init.mp4` and the segments into a directory, and describes the
 //! result as a [`Rendition`] (stored by the caller as JSON) from which the playlists are
 //! rendered on each request (their links are signed per request, so they are not files).
 //!
 //! In an interleaved file (every file ffmpeg, phones and cameras write) each segment's
-//! samples lie close together, so `n.m4s` is only the segment's head and its media data stays
-//! where it is in the packaged file ([`Rendition::segment_data`]): packaging writes kilobytes,
-//! not a second copy of the video. Otherwise the segments are written whole.
+//! samples lie close together, so only the segments' heads are written (all in `heads.bin`)
+//! and their media data stays where it is in the packaged file ([`Rendition::segment_data`]):
+//! packaging writes kilobytes, not a second copy of the video. Otherwise the segments are
+//! written whole, as `1.m4s`, `2.m4s`, ….
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -60,23 +61,32 @@ pub struct Rendition {
     pub codecs: String,
     /// Each segment's duration in seconds; segment `n` (from 1) is `n.m4s`.
     pub segment_seconds: Vec<f64>,
-    /// When not empty, `n.m4s` holds only segment `n`'s head (`moof` and `mdat` header), and
-    /// its media data is the `[offset, length]` here of the packaged file (the original for
-    /// the packaged original, the rung's `video.mp4` for a ladder rung): the segment is the
-    /// head followed by those bytes, served without ever being copied. When empty, each
-    /// `n.m4s` is the whole segment.
+    /// When not empty, segment `n` is not a file of its own: it is bytes `[head_offset,
+    /// head_length]` of the rendition's `heads.bin` (its `moof` and `mdat` header) followed by
+    /// bytes `[data_offset, data_length]` of the packaged file (the original for the packaged
+    /// original, the rung's `video.mp4` for a ladder rung), served without ever being copied.
+    /// When empty, each `n.m4s` is the whole segment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub segment_data: Vec<[u64; 2]>,
+    pub segment_data: Vec<[u64; 4]>,
+}
+
+/// Where a segment's two parts are: its head in `heads.bin`, its media data in the packaged
+/// file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentParts {
+    pub head: std::ops::Range<u64>,
+    pub data: std::ops::Range<u64>,
 }
 
 impl Rendition {
-    /// Where segment `number` (from 1)'s media data is in the packaged file, when its file
-    /// holds only its head.
-    pub fn segment_data(&self, number: u32) -> Option<std::ops::Range<u64>> {
-        let [offset, length] = *self
-            .segment_data
-            .get(usize::try_from(number).ok()?.checked_sub(1)?)?;
-        Some(offset..offset.checked_add(length)?)
+    /// Where segment `number` (from 1) is, when it is not a file of its own.
+    pub fn segment_parts(&self, number: u32) -> Option<SegmentParts> {
+        let index = usize::try_from(number).ok()?.checked_sub(1)?;
+        let [head_offset, head_length, data_offset, data_length] = *self.segment_data.get(index)?;
+        Some(SegmentParts {
+            head: head_offset..head_offset.checked_add(head_length)?,
+            data: data_offset..data_offset.checked_add(data_length)?,
+        })
     }
 }
 
@@ -85,27 +95,39 @@ impl Rendition {
 pub struct HlsPackage {
     pub rendition: Rendition,
     pub init: PathBuf,
-    /// In order; the first is segment 1.
+    /// The segments' heads, when they point into the packaged file
+    /// ([`Rendition::segment_data`]); then there are no segment files.
+    pub heads: Option<PathBuf>,
+    /// Whole segments, in order (the first is segment 1), when they do not.
     pub segments: Vec<PathBuf>,
 }
 
 impl HlsPackage {
     /// Segment `number` (from 1) as a player receives it, with its media data read from
-    /// `source` (the file packaged) when its file holds only its head.
+    /// `source` (the file packaged) when it points into it.
     pub fn segment_bytes(&self, number: u32, source: &Path) -> std::io::Result<Vec<u8>> {
         use std::os::unix::fs::FileExt;
-        let index = usize::try_from(number)
-            .ok()
-            .and_then(|n| n.checked_sub(1))
-            .filter(|i| *i < self.segments.len())
-            .ok_or_else(|| std::io::Error::other(format!("no segment {number}")))?;
-        let mut bytes = std::fs::read(&self.segments[index])?;
-        if let Some(range) = self.rendition.segment_data(number) {
-            let head = bytes.len();
-            bytes.resize(head + (range.end - range.start) as usize, 0);
-            File::open(source)?.read_exact_at(&mut bytes[head..], range.start)?;
-        }
+        let missing = || std::io::Error::other(format!("no segment {number}"));
+        let (Some(heads), Some(parts)) = (&self.heads, self.rendition.segment_parts(number)) else {
+            let index = usize::try_from(number).ok().and_then(|n| n.checked_sub(1));
+            let path = index
+                .and_then(|i| self.segments.get(i))
+                .ok_or_else(missing)?;
+            return std::fs::read(path);
+        };
+        let length = |r: &std::ops::Range<u64>| usize::try_from(r.end - r.start).unwrap_or(0);
+        let mut bytes = vec![0; length(&parts.head) + length(&parts.data)];
+        let (head, data) = bytes.split_at_mut(length(&parts.head));
+        File::open(heads)?.read_exact_at(head, parts.head.start)?;
+        File::open(source)?.read_exact_at(data, parts.data.start)?;
         Ok(bytes)
+    }
+
+    /// Every file written.
+    pub fn files(&self) -> impl Iterator<Item = &Path> {
+        std::iter::once(self.init.as_path())
+            .chain(self.heads.as_deref())
+            .chain(self.segments.iter().map(PathBuf::as_path))
     }
 }
 
@@ -188,23 +210,39 @@ pub fn package(
         .enumerate()
         .map(|(index, runs)| cmaf::referencing_head(index as u32 + 1, runs))
         .collect::<Result<Option<Vec<_>>, _>>()?;
-    let mut segments = Vec::with_capacity(planned.len());
+    let mut segments = Vec::new();
     let mut segment_sizes = Vec::with_capacity(planned.len());
     let mut segment_data = Vec::new();
-    for (index, runs) in planned.iter().enumerate() {
-        let path = out_dir.join(format!("{}.m4s", index + 1));
-        let bytes = match &heads {
-            Some(heads) => {
-                let (head, range) = &heads[index];
-                std::fs::write(&path, head)?;
-                segment_data.push([range.start, range.end - range.start]);
-                head.len() as u64 + (range.end - range.start)
+    let heads_path = match heads {
+        Some(heads) => {
+            // One file of heads, not one per segment: a few files are made durable with a
+            // `fsync` each, whatever else the machine is writing.
+            let path = out_dir.join("heads.bin");
+            let mut all = Vec::with_capacity(heads.iter().map(|(head, _)| head.len()).sum());
+            for (head, data) in &heads {
+                segment_data.push([
+                    all.len() as u64,
+                    head.len() as u64,
+                    data.start,
+                    data.end - data.start,
+                ]);
+                segment_sizes.push(head.len() as u64 + (data.end - data.start));
+                all.extend_from_slice(head);
             }
-            None => cmaf::write_segment(&file, File::create(&path)?, index as u32 + 1, runs)?,
-        };
-        segments.push(path);
-        segment_sizes.push(bytes);
-    }
+            std::fs::write(&path, all)?;
+            Some(path)
+        }
+        None => {
+            for (index, runs) in planned.iter().enumerate() {
+                let path = out_dir.join(format!("{}.m4s", index + 1));
+                let bytes =
+                    cmaf::write_segment(&file, File::create(&path)?, index as u32 + 1, runs)?;
+                segments.push(path);
+                segment_sizes.push(bytes);
+            }
+            None
+        }
+    };
     let peak_bandwidth = segment_sizes
         .iter()
         .zip(&segment_seconds)
@@ -235,6 +273,7 @@ pub fn package(
             segment_data,
         },
         init,
+        heads: heads_path,
         segments,
     }))
 }

@@ -151,7 +151,10 @@ pub(crate) async fn encode(
             })
             .collect::<Result<Vec<_>, MediaError>>()
             .and_then(|ladder| {
-                super::durable(&out_dir)?;
+                let files = ladder
+                    .iter()
+                    .flat_map(|rung| std::iter::once(rung.mp4.as_path()).chain(rung.hls.files()));
+                super::durable(&out_dir, files)?;
                 Ok(ladder)
             })
     })

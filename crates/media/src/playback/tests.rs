@@ -79,7 +79,7 @@ fn hls_segments_start_at_keyframes_and_stay_within_the_target() {
     );
     assert!(rendition.codecs.ends_with(",mp4a.40.2"));
     assert!(rendition.bandwidth >= rendition.average_bandwidth);
-    assert_eq!(package.segments.len(), 3);
+    assert_eq!(rendition.segment_data.len(), 3);
     assert_eq!(top_level_kinds(&package.init), ["ftyp", "moov"]);
     let whole = dir.path().join("whole.m4s");
     for number in 1..=3 {
@@ -92,43 +92,49 @@ fn hls_segments_start_at_keyframes_and_stay_within_the_target() {
 }
 
 #[test]
-fn an_interleaved_files_segments_are_heads_pointing_into_it_and_others_are_whole() {
+fn an_interleaved_files_segments_are_heads_pointing_into_it() {
     let dir = tempfile::tempdir().unwrap();
     let source = fixture("h264-high-bframes.mp4");
     let source_len = std::fs::metadata(&source).unwrap().len();
     let package = package(&source, dir.path(), (360, 640)).unwrap().unwrap();
+    // One file of heads and the init segment: no segment files, no second copy.
+    assert!(package.segments.is_empty());
+    let heads = package.heads.as_ref().unwrap();
+    let heads_len = std::fs::metadata(heads).unwrap().len();
+    assert_eq!(package.files().count(), 2);
+    // The heads are the sample tables (16 bytes a video frame, 8 an audio one): a tenth of
+    // this low-rate 384 KB fixture, a thousandth of a phone clip.
+    assert!(heads_len * 10 < source_len, "{heads_len} of {source_len}");
     let data = &package.rendition.segment_data;
-    assert_eq!(data.len(), package.segments.len());
-    let mut written = 0;
-    for (number, segment) in (1..).zip(&package.segments) {
-        let head = std::fs::metadata(segment).unwrap().len();
-        assert!(head < 16 * 1024, "segment {number}'s head is {head} bytes");
-        written += head;
-        let range = package.rendition.segment_data(number).unwrap();
-        assert!(range.end <= source_len);
+    assert_eq!(data.len(), 3);
+    let mut head_end = 0;
+    for number in 1..=3 {
+        let parts = package.rendition.segment_parts(number).unwrap();
+        // Heads back to back in heads.bin; data inside the source.
+        assert_eq!(parts.head.start, head_end);
+        head_end = parts.head.end;
+        assert!(parts.data.end <= source_len);
     }
-    // Packaging wrote the sample tables (16 bytes a video frame, 8 an audio one), not a
-    // second copy: a tenth of this low-rate 384 KB fixture, a thousandth of a phone clip.
-    assert!(written * 10 < source_len, "{written} of {source_len}");
+    assert_eq!(head_end, heads_len);
     // The ranges cover the media data about once: an audio chunk that straddles a cut is in
     // both segments' ranges.
-    let covered: u64 = data.iter().map(|[_, length]| length).sum();
+    let covered: u64 = data.iter().map(|d| d[3]).sum();
     assert!(
         covered * 20 < source_len * 21,
         "{covered} against {source_len}"
     );
-    assert!(package.rendition.segment_data(0).is_none());
-    assert!(package.rendition.segment_data(4).is_none());
+    assert!(package.rendition.segment_parts(0).is_none());
+    assert!(package.rendition.segment_parts(4).is_none());
 
-    // Round-tripped through the stored JSON, the ranges stay; an index without them (from
-    // before they existed) means whole segments.
+    // Round-tripped through the stored JSON, the parts stay; an index without them (from
+    // before they existed) means whole segment files.
     let json = serde_json::to_string(&package.rendition).unwrap();
     let back: super::hls::Rendition = serde_json::from_str(&json).unwrap();
     assert_eq!(back, package.rendition);
     let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
     old.as_object_mut().unwrap().remove("segment_data");
     let old: super::hls::Rendition = serde_json::from_value(old).unwrap();
-    assert!(old.segment_data(1).is_none());
+    assert!(old.segment_parts(1).is_none());
 }
 
 /// `ffmpeg -f framemd5` of `input`'s stream `stream`: the hash column of each frame.
@@ -164,7 +170,7 @@ fn the_faststart_copy_and_the_hls_segments_decode_to_the_original_frames() {
         // The init segment and every segment, concatenated: what a player appends.
         let joined = dir.path().join(format!("joined-{name}"));
         let mut bytes = std::fs::read(&package.init).unwrap();
-        for number in (1..).take(package.segments.len()) {
+        for number in (1..).take(package.rendition.segment_seconds.len()) {
             bytes.extend(package.segment_bytes(number, &source).unwrap());
         }
         std::fs::write(&joined, bytes).unwrap();

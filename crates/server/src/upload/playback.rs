@@ -86,13 +86,18 @@ pub async fn put_hls_index(
         .await
 }
 
-/// Stores the segments, then the init segment, of HLS rendition `rendition`.
+/// Stores the segments (or their heads), then the init segment, of HLS rendition
+/// `rendition`.
 pub async fn store_rendition(
     state: &AppState,
     hash_id: &HashId,
     rendition: u16,
     hls: &media::HlsPackage,
 ) -> Result<(), StoreError> {
+    if let Some(heads) = &hls.heads {
+        let object = MediaObject::HlsHeads { rendition };
+        state.media.put_file(hash_id, object, heads).await?;
+    }
     for (index, segment) in hls.segments.iter().enumerate() {
         let object = MediaObject::HlsSegment {
             rendition,

@@ -308,7 +308,7 @@ async fn deleting_a_video_removes_its_faststart_copy_and_every_hls_file() {
         "faststart.mp4",
         "hls/index.json",
         "hls/0/init.mp4",
-        "hls/0/1.m4s",
+        "hls/0/heads.bin",
     ] {
         assert!(
             stored.iter().any(|p| p.ends_with(expected)),

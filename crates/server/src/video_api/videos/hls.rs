@@ -110,7 +110,6 @@ pub(crate) async fn rendition_file(
                 .filter(|n| !n.starts_with('0') && n.len() <= 9)
                 .and_then(|n| n.parse::<u32>().ok())
                 .ok_or(VideoApiError::NotFound)?;
-            let object = MediaObject::HlsSegment { rendition, number };
             let index = hls_index(&state, &hash_id)
                 .await?
                 .ok_or(VideoApiError::NotFound)?;
@@ -118,9 +117,11 @@ pub(crate) async fn rendition_file(
                 .renditions
                 .get(usize::from(rendition))
                 .ok_or(VideoApiError::NotFound)?;
-            if let Some(data) = facts.segment_data(number) {
-                // The file holds the segment's head; its media data is in the packaged file.
-                let head = state.media.get_bytes(&hash_id, object).await?;
+            if let Some(media::SegmentParts { head, data }) = facts.segment_parts(number) {
+                // The head is in the rendition's heads file; the media data in the packaged
+                // file.
+                let heads = MediaObject::HlsHeads { rendition };
+                let head = state.media.get_range(&hash_id, heads, head).await?;
                 let source = packaged_file(rendition, facts);
                 let tag = format!("hls-{rendition}-{number}");
                 return Ok(streaming::serve_joined(
@@ -133,7 +134,7 @@ pub(crate) async fn rendition_file(
                 )
                 .await?);
             }
-            object
+            MediaObject::HlsSegment { rendition, number }
         }
     };
     Ok(streaming::serve(&state.media, &hash_id, object, "video/mp4", &headers).await?)
