@@ -283,17 +283,15 @@ async fn a_worker_killed_mid_processing_has_its_job_finished_after_a_restart() {
     let mut stored: Vec<PathBuf> = files_under(&data.path().join("media"));
     stored.sort();
     let video_dir = data.path().join("media/videos").join(hash_id);
-    // The original, its thumbnails and its HLS packaging (10 s, keyframes every 2 s: three
-    // segments); it is index-first, so no faststart copy.
+    // The original, its thumbnails and its HLS packaging (the segments' heads: their media
+    // data is served from the original); it is index-first, so no faststart copy.
     let mut expected: Vec<PathBuf> = [
         "original",
         "thumbnail-large.jpg",
         "thumbnail-small.jpg",
         "hls/index.json",
         "hls/0/init.mp4",
-        "hls/0/1.m4s",
-        "hls/0/2.m4s",
-        "hls/0/3.m4s",
+        "hls/0/heads.bin",
     ]
     .iter()
     .map(|name| video_dir.join(name))

@@ -627,7 +627,7 @@ async fn two_api_nodes_and_workers_survive_a_killed_worker(storage: SharedStorag
         let segment = file
             .strip_suffix(".m4s")
             .is_some_and(|n| n.parse::<u32>().is_ok());
-        rendition.parse::<u32>().is_ok() && (file == "init.mp4" || segment)
+        rendition.parse::<u32>().is_ok() && (file == "init.mp4" || file == "heads.bin" || segment)
     };
     let others: Vec<_> = names
         .iter()

@@ -594,8 +594,9 @@ async fn media_a_crash_left_without_a_row_is_swept_once_past_the_grace_period() 
             .unwrap(),
         0
     );
-    // The kept video: original, two thumbnails, HLS index, init and three segments.
-    assert_eq!(app.stored_files().await.len(), 9);
+    // The kept video: original, two thumbnails, HLS index, init and segment heads; and the
+    // orphan.
+    assert_eq!(app.stored_files().await.len(), 7);
 
     app.clock.advance(Duration::from_secs(2 * 3600));
     assert_eq!(
@@ -607,7 +608,7 @@ async fn media_a_crash_left_without_a_row_is_swept_once_past_the_grace_period() 
     let left = app.stored_files().await;
     assert_eq!(
         left.len(),
-        8,
+        6,
         "the listed video's original, thumbnails and HLS files stay: {left:?}"
     );
     assert!(
