@@ -7,8 +7,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use sqlx::AnyPool;
-use sqlx::{Connection, Executor};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Connection, Executor};
 
 use crate::StoreError;
 pub use crate::dialect::Backend;
