@@ -7,14 +7,17 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use sqlx::AnyPool;
-use sqlx::Executor;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Connection, Executor};
 
 use crate::StoreError;
 pub use crate::dialect::Backend;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a PostgreSQL connection may sit idle before it is pinged when handed out.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct Database {
@@ -50,8 +53,22 @@ impl Database {
                     .await?
             }
             Backend::Postgres => {
+                // sqlx's default pings every connection it hands out: one more round trip
+                // (and a wake-up of the server's backend) per query. A connection used within
+                // the last second is known to be alive, so only ones idle for longer are
+                // pinged; a connection that breaks in between fails its next query, as it
+                // could just after a ping too.
                 pool_options
                     .max_connections(16)
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= PING_AFTER_IDLE {
+                                conn.ping().await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect_with(options)
                     .await?
             }

@@ -7,7 +7,7 @@ use domain::ids::{AccountId, HashId, UserId, VideoId};
 use domain::lifecycle::{FailureReason, ProcessingState};
 use domain::text::{Description, FileName, Title};
 use domain::video::{Timestamp, Video};
-use sqlx::{AnyConnection, AnyPool, FromRow};
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, FromRow};
 
 use crate::StoreError;
 
@@ -253,6 +253,14 @@ pub enum ExploreReader {
 /// the partial index `videos_explore`), and the reader's own private ones (through
 /// `videos_by_account`; an owner id of 0 matches nobody). Each half is already the first
 /// `limit` rows of its part, so the first `limit` of their union are the page.
+///
+/// An anonymous reader has no private videos, so their page is the public half alone, with
+/// the limit written into the statement as a literal (an integer, never client text).
+/// PostgreSQL then plans that prepared statement once: with only range conditions on the
+/// keyset and a known `LIMIT`, its generic plan is the index seek, and it stops re-planning
+/// on every execution (planning was most of its CPU per page). The two-half query keeps a
+/// bound `LIMIT` and `account_id = $4`, whose generic plan would trust skewed statistics, so
+/// PostgreSQL keeps planning it per reader, as before.
 pub async fn explore_page(
     pool: &AnyPool,
     after: Option<FeedPosition>,
@@ -263,7 +271,7 @@ pub async fn explore_page(
         (p.listed_at.as_micros(), p.id.get())
     });
     let (excluded_owner, own_private) = match reader {
-        ExploreReader::Anyone => (0, 0),
+        ExploreReader::Anyone => return public_explore_page(pool, at, id, limit).await,
         ExploreReader::WithOwn(owner) => (0, owner.get()),
         ExploreReader::WithoutOwn(owner) => (owner.get(), 0),
     };
@@ -290,6 +298,33 @@ pub async fn explore_page(
         .bind(excluded_owner)
         .bind(own_private)
         .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await?;
+    into_videos(rows)
+}
+
+/// [`explore_page`] for an anonymous reader: listed public videos before `(at, id)`.
+async fn public_explore_page(
+    pool: &AnyPool,
+    at: i64,
+    id: i64,
+    limit: u32,
+) -> Result<Vec<Video>, StoreError> {
+    let sql = format!(
+        concat!(
+            select_videos!(
+                "\
+                 WHERE v.listed_at IS NOT NULL AND v.is_private = 0 AND v.status = 'ready' \
+                   AND v.listed_at <= $1 AND (v.listed_at < $1 OR v.id < $2) \
+                 ORDER BY v.listed_at DESC, v.id DESC LIMIT "
+            ),
+            "{}"
+        ),
+        limit
+    );
+    let rows = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(at)
+        .bind(id)
         .fetch_all(pool)
         .await?;
     into_videos(rows)
