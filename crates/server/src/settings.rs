@@ -295,6 +295,31 @@ const AWS_ENV: [(&str, &str); 7] = [
     ("AWS_BUCKET", "s3_bucket"),
 ];
 
+/// Settings that are text whatever they look like. figment reads an environment value that
+/// looks like a number as a number, so `REELSHARE_METRICS_TOKEN=12345` failed to load, and a
+/// token like `0123` would have lost its zero; these are read again here as they were written.
+const TEXT_SETTINGS: [&str; 7] = [
+    "metrics_token",
+    "signing_key",
+    "s3_access_key_id",
+    "s3_secret_access_key",
+    "s3_bucket",
+    "s3_region",
+    "default_creator_name",
+];
+
+/// The [`TEXT_SETTINGS`] set in the environment (`REELSHARE_<NAME>`), as written.
+fn text_from_environment() -> Serialized<std::collections::BTreeMap<&'static str, String>> {
+    let values = TEXT_SETTINGS
+        .iter()
+        .filter_map(|field| {
+            let value = std::env::var(format!("REELSHARE_{}", field.to_ascii_uppercase())).ok()?;
+            Some((*field, value))
+        })
+        .collect();
+    Serialized::defaults(values)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -670,6 +695,7 @@ impl Settings {
                     .ignore(&["config", "sample_media"])
                     .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_")),
             )
+            .merge(text_from_environment())
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(Box::new)?;
@@ -1000,6 +1026,33 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    // `Jail`'s closure returns figment's own (large) error type.
+    #[allow(clippy::result_large_err)]
+    fn tokens_and_keys_that_look_like_numbers_stay_text() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("REELSHARE_METRICS_TOKEN", "012345");
+            jail.set_env("REELSHARE_SIGNING_KEY", "1".repeat(40));
+            jail.set_env("REELSHARE_DEFAULT_CREATOR_NAME", "1984");
+            let settings = Settings::load(None, &CommandLineOverrides::default())
+                .map_err(|e| e.to_string())?;
+            assert_eq!(
+                settings
+                    .metrics_token
+                    .as_ref()
+                    .map(|t| t.expose().to_owned()),
+                Some("012345".to_owned())
+            );
+            assert_eq!(
+                settings.signing_key.as_ref().map(|k| k.expose().to_owned()),
+                Some("1".repeat(40))
+            );
+            assert_eq!(settings.default_creator_name.as_deref(), Some("1984"));
+            Ok(())
+        });
     }
 
     #[test]
