@@ -310,20 +310,9 @@ fn copy_samples(
         }
         Ok(())
     };
-    let mut pending: Option<(u64, u64)> = None;
-    for sample in samples {
-        let size = u64::from(sample.size);
-        pending = match pending {
-            Some((start, len)) if start + len == sample.offset => Some((start, len + size)),
-            Some(stretch) => {
-                copy(stretch)?;
-                Some((sample.offset, size))
-            }
-            None => Some((sample.offset, size)),
-        };
-    }
-    if let Some(stretch) = pending {
-        copy(stretch)?;
+    for (indices, offset) in stretches(samples) {
+        let length = samples[indices].iter().map(|s| u64::from(s.size)).sum();
+        copy((offset, length))?;
     }
     Ok(())
 }

@@ -81,13 +81,18 @@ pub struct SegmentParts {
 impl Rendition {
     /// Where segment `number` (from 1) is, when it is not a file of its own.
     pub fn segment_parts(&self, number: u32) -> Option<SegmentParts> {
-        let index = usize::try_from(number).ok()?.checked_sub(1)?;
-        let [head_offset, head_length, data_offset, data_length] = *self.segment_data.get(index)?;
+        let [head_offset, head_length, data_offset, data_length] =
+            *self.segment_data.get(segment_index(number)?)?;
         Some(SegmentParts {
             head: head_offset..head_offset.checked_add(head_length)?,
             data: data_offset..data_offset.checked_add(data_length)?,
         })
     }
+}
+
+/// Where segment `number` (counted from 1) is in per-segment lists.
+fn segment_index(number: u32) -> Option<usize> {
+    usize::try_from(number).ok()?.checked_sub(1)
 }
 
 /// The files [`package`] wrote.
@@ -109,8 +114,7 @@ impl HlsPackage {
         use std::os::unix::fs::FileExt;
         let missing = || std::io::Error::other(format!("no segment {number}"));
         let (Some(heads), Some(parts)) = (&self.heads, self.rendition.segment_parts(number)) else {
-            let index = usize::try_from(number).ok().and_then(|n| n.checked_sub(1));
-            let path = index
+            let path = segment_index(number)
                 .and_then(|i| self.segments.get(i))
                 .ok_or_else(missing)?;
             return std::fs::read(path);

@@ -55,20 +55,24 @@ impl Track<'_> {
     /// HE-AAC v2), from the `AudioSpecificConfig` in its `esds`; `None` when it is absent or
     /// malformed.
     pub(crate) fn audio_object_type(&self) -> Option<u8> {
-        let stsd = self.stbl_child(b"stsd")?;
-        let entry = boxes::children(stsd.payload.get(8..)?).next()?;
         // An audio sample entry has 28 bytes of fixed fields before its boxes; `esds` is a
         // full box (4 bytes of version and flags) holding descriptors.
-        let esds = boxes::find(entry.payload.get(28..)?, b"esds")?;
+        let esds = self.sample_entry_child(28, b"esds")?;
         audio_object_type(esds.payload.get(4..)?)
     }
 
     /// The `avcC` record of an `avc1`/`avc3` entry (without its box header).
     pub(crate) fn avc_config(&self) -> Option<&[u8]> {
+        // A visual sample entry has 78 bytes of fixed fields before its boxes.
+        self.sample_entry_child(78, b"avcC").map(|c| c.payload)
+    }
+
+    /// The `kind` box inside the first sample entry, whose boxes follow `fixed` bytes of
+    /// fixed fields.
+    fn sample_entry_child(&self, fixed: usize, kind: &[u8; 4]) -> Option<Child<'_>> {
         let stsd = self.stbl_child(b"stsd")?;
         let entry = boxes::children(stsd.payload.get(8..)?).next()?;
-        // A visual sample entry has 78 bytes of fixed fields before its boxes.
-        boxes::find(entry.payload.get(78..)?, b"avcC").map(|c| c.payload)
+        boxes::find(entry.payload.get(fixed..)?, kind)
     }
 }
 

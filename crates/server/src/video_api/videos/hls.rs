@@ -55,11 +55,7 @@ pub(crate) async fn master(
         .filter(|index| !index.renditions.is_empty())
         .ok_or(VideoApiError::NotFound)?;
     let prefix = hls_prefix(&hash_id);
-    let text = media::master_playlist(&index, |relative| {
-        let path = format!("{prefix}/{relative}");
-        let query = signed_query(&state.signer, &path, &expiry, audience);
-        format!("{relative}?{query}")
-    });
+    let text = media::master_playlist(&index, signed_under(&state, &prefix, &expiry, audience));
     Ok(playlist(text))
 }
 
@@ -87,19 +83,10 @@ pub(crate) async fn rendition_file(
     let rendition: u16 = rendition.parse().map_err(|_| VideoApiError::NotFound)?;
     let object = match file.as_str() {
         "playlist.m3u8" => {
-            let index = hls_index(&state, &hash_id)
-                .await?
-                .ok_or(VideoApiError::NotFound)?;
-            let facts = index
-                .renditions
-                .get(usize::from(rendition))
-                .ok_or(VideoApiError::NotFound)?;
+            let facts = rendition_facts(&state, &hash_id, rendition).await?;
             let prefix = format!("{}/{rendition}", hls_prefix(&hash_id));
-            let text = media::media_playlist(facts, |relative| {
-                let path = format!("{prefix}/{relative}");
-                let query = signed_query(&state.signer, &path, &expiry, audience);
-                format!("{relative}?{query}")
-            });
+            let text =
+                media::media_playlist(&facts, signed_under(&state, &prefix, &expiry, audience));
             return Ok(playlist(text));
         }
         "init.mp4" => MediaObject::HlsInit { rendition },
@@ -110,19 +97,13 @@ pub(crate) async fn rendition_file(
                 .filter(|n| !n.starts_with('0') && n.len() <= 9)
                 .and_then(|n| n.parse::<u32>().ok())
                 .ok_or(VideoApiError::NotFound)?;
-            let index = hls_index(&state, &hash_id)
-                .await?
-                .ok_or(VideoApiError::NotFound)?;
-            let facts = index
-                .renditions
-                .get(usize::from(rendition))
-                .ok_or(VideoApiError::NotFound)?;
+            let facts = rendition_facts(&state, &hash_id, rendition).await?;
             if let Some(media::SegmentParts { head, data }) = facts.segment_parts(number) {
                 // The head is in the rendition's heads file; the media data in the packaged
                 // file.
                 let heads = MediaObject::HlsHeads { rendition };
                 let head = state.media.get_range(&hash_id, heads, head).await?;
-                let source = packaged_file(rendition, facts);
+                let source = packaged_file(rendition, &facts);
                 let tag = format!("hls-{rendition}-{number}");
                 return Ok(streaming::serve_joined(
                     &state.media,
@@ -138,6 +119,33 @@ pub(crate) async fn rendition_file(
         }
     };
     Ok(streaming::serve(&state.media, &hash_id, object, "video/mp4", &headers).await?)
+}
+
+/// Rendition `rendition` of the video's stored HLS index; 404 when there is none.
+async fn rendition_facts(
+    state: &AppState,
+    hash_id: &HashId,
+    rendition: u16,
+) -> Result<media::Rendition, VideoApiError> {
+    hls_index(state, hash_id)
+        .await?
+        .and_then(|index| index.renditions.into_iter().nth(usize::from(rendition)))
+        .ok_or(VideoApiError::NotFound)
+}
+
+/// Signs a link relative to `prefix` with the expiry and audience of the link being served,
+/// so the links inside a playlist stop together with it.
+fn signed_under<'a>(
+    state: &'a AppState,
+    prefix: &'a str,
+    expiry: &'a str,
+    audience: Audience,
+) -> impl Fn(&str) -> String + 'a {
+    move |relative| {
+        let path = format!("{prefix}/{relative}");
+        let query = signed_query(&state.signer, &path, expiry, audience);
+        format!("{relative}?{query}")
+    }
 }
 
 /// The checks every HLS request passes: a valid signature, a ready video still shown to the
