@@ -13,14 +13,24 @@ use crate::StoreError;
 
 /// A static `SELECT` of full video rows followed by `$tail` (a `WHERE …` clause).
 macro_rules! select_videos {
-    ($tail:literal) => {
+    ($($tail:tt)+) => {
         concat!(
             "SELECT v.id, v.hash_id, v.account_id, a.public_id, v.file_name, v.title, \
                v.description, v.status, v.failure_reason, v.content_type, v.size_in_bytes, \
                v.duration_ms, v.width, v.height, v.is_private, v.uploaded_at, v.listed_at, \
                v.compliance FROM videos v JOIN accounts a ON a.id = v.account_id ",
-            $tail
+            $($tail)+
         )
+    };
+}
+
+/// The explore feed's public part: listed public ready videos before the keyset cursor
+/// (`$1` its `listed_at`, `$2` its id); the anonymous page and the signed-in page's public
+/// half both start with it.
+macro_rules! public_before_cursor {
+    () => {
+        "WHERE v.listed_at IS NOT NULL AND v.is_private = 0 AND v.status = 'ready' \
+           AND v.listed_at <= $1 AND (v.listed_at < $1 OR v.id < $2) "
     };
 }
 
@@ -278,10 +288,8 @@ pub async fn explore_page(
     let sql = concat!(
         "SELECT * FROM (",
         select_videos!(
-            "\
-             WHERE v.listed_at IS NOT NULL AND v.is_private = 0 AND v.status = 'ready' \
-               AND v.listed_at <= $1 AND (v.listed_at < $1 OR v.id < $2) AND v.account_id <> $3 \
-             ORDER BY v.listed_at DESC, v.id DESC LIMIT $5"
+            public_before_cursor!(),
+            "AND v.account_id <> $3 ORDER BY v.listed_at DESC, v.id DESC LIMIT $5"
         ),
         ") AS public_page UNION ALL SELECT * FROM (",
         select_videos!(
@@ -313,10 +321,8 @@ async fn public_explore_page(
     let sql = format!(
         concat!(
             select_videos!(
-                "\
-                 WHERE v.listed_at IS NOT NULL AND v.is_private = 0 AND v.status = 'ready' \
-                   AND v.listed_at <= $1 AND (v.listed_at < $1 OR v.id < $2) \
-                 ORDER BY v.listed_at DESC, v.id DESC LIMIT "
+                public_before_cursor!(),
+                "ORDER BY v.listed_at DESC, v.id DESC LIMIT "
             ),
             "{}"
         ),
