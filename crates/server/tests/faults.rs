@@ -147,29 +147,39 @@ async fn a_server_killed_mid_upload_leaves_nothing_behind_after_a_restart() {
     );
 
     // A new upload works.
-    let form = reqwest::multipart::Form::new()
-        .text("creator_id", "1")
-        .text("title", "After the restart")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(clip)
-                .file_name("a.mp4")
-                .mime_str("video/mp4")
-                .unwrap(),
-        );
-    let response = reqwest::Client::new()
-        .post(format!("{base}/upload-video"))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = upload_as_creator_1(&base, &token, "After the restart", clip).await;
     assert!(
         response.status().is_success(),
         "{:?}",
         response.text().await
     );
     assert_eq!(videos_of_creator_1(&base).await.len(), 1);
+}
+
+/// A Creator API upload of `file` as `a.mp4` for creator 1.
+async fn upload_as_creator_1(
+    base: &str,
+    token: &str,
+    title: &str,
+    file: Vec<u8>,
+) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("creator_id", "1")
+        .text("title", title.to_owned())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(file)
+                .file_name("a.mp4")
+                .mime_str("video/mp4")
+                .unwrap(),
+        );
+    reqwest::Client::new()
+        .post(format!("{base}/upload-video"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn sqlite(data: &Path) -> sqlx::SqlitePool {
@@ -333,23 +343,8 @@ async fn a_worker_killed_mid_ladder_has_the_ladder_finished_once_after_a_restart
     let api = Server(api.spawn().unwrap());
     wait_until_up(&base).await;
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/moov-at-end.mp4");
-    let form = reqwest::multipart::Form::new()
-        .text("creator_id", "1")
-        .text("title", "laddered")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(std::fs::read(source).unwrap())
-                .file_name("a.mp4")
-                .mime_str("video/mp4")
-                .unwrap(),
-        );
-    let response = reqwest::Client::new()
-        .post(format!("{base}/upload-video"))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let file = std::fs::read(source).unwrap();
+    let response = upload_as_creator_1(&base, &token, "laddered", file).await;
     assert_eq!(response.status(), 201, "{:?}", response.text().await);
     drop(api);
 
