@@ -40,6 +40,7 @@ pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod token_cli;
+pub mod ttl_cache;
 pub mod tus;
 pub mod upload;
 mod video_api;

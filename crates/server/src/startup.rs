@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 
 use crate::clock::Clock;
 use crate::engagement::video_cache::VideoCache;
+use crate::upload::playback::HlsIndexes;
 use crate::engagement::view_writer::ViewWriter;
 use crate::http::app::app;
 use crate::http::hashing::PasswordHashing;
@@ -49,6 +50,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
     let pipeline = media::Pipeline::new(settings.media.clone());
     let views = ViewWriter::start(db.pool().clone());
     let video_cache = Arc::new(VideoCache::new(Arc::clone(&clock)));
+    let hls_indexes = Arc::new(HlsIndexes::new(Arc::clone(&clock)));
     let processing = Arc::new(ProcessingPool::new(
         settings.processing_concurrency,
         settings.processing_queue,
@@ -65,6 +67,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::R
         projection: Arc::new(Projection::default()),
         views,
         video_cache,
+        hls_indexes,
         workers: Arc::default(),
         thumbnail_uris: Arc::default(),
         images: Arc::default(),

@@ -1,6 +1,6 @@
 //! What every handler can reach: the database, the media store and pipeline, settings, the
 //! clock, the URL signer, the payout projection, the watch-report writer and the engagement
-//! endpoints' video cache, what the processing workers are doing, the rate limiters and the
+//! endpoints' video cache, the playback routes' HLS indexes, what the processing workers are doing, the rate limiters and the
 //! password-hashing slots. Cheap to clone (all shared).
 
 use std::sync::Arc;
@@ -17,6 +17,7 @@ use crate::http::limits::RateLimiters;
 use crate::http::signing::Signer;
 use crate::payout::projection::Projection;
 use crate::settings::Settings;
+use crate::upload::playback::HlsIndexes;
 use crate::upload::processing::ProcessingPool;
 use crate::upload::worker::WorkerActivity;
 
@@ -33,6 +34,8 @@ pub struct AppState {
     pub views: ViewWriter,
     /// Video rows the engagement endpoints look up, kept for a second.
     pub video_cache: Arc<VideoCache>,
+    /// HLS indexes the playback routes read, kept for a few seconds.
+    pub hls_indexes: Arc<HlsIndexes>,
     /// What this process's processing workers are doing.
     pub workers: Arc<WorkerActivity>,
     /// Slots for the media pipeline, shared by every path into it.

@@ -1,6 +1,7 @@
 //! The ffmpeg rendition ladder: H.264 High + AAC at 360p, 540p, 720p and 1080p (short side;
 //! rungs above the source are skipped, not failed), made by ONE ffmpeg run that decodes the
-//! source once and `split`s it into one scaler and encoder per rung. Keyframes are forced
+//! source once and `split`s it into one scaler and encoder per rung, and encodes the audio
+//! once for all rungs (the `tee` muxer writes each encoded packet into every rung). Keyframes are forced
 //! every [`KEYFRAME_SECONDS`] on the same timestamps in every rung (no scene-cut keyframes),
 //! so the built-in packager then cuts every rung's HLS segments at the same times. Each rung
 //! is also kept as a faststart MP4 for progressive players.
@@ -60,6 +61,43 @@ pub fn rungs_for(width: u32, height: u32) -> Vec<Rung> {
         .collect()
 }
 
+/// The rung's faststart MP4, relative to the ladder's directory.
+fn rung_file(rung: &Rung) -> String {
+    format!("{}.mp4", rung.name)
+}
+
+/// The filter graph: the decoded source split once per rung, each branch scaled to its rung
+/// (`[v0]`, `[v1]`, …), straight from the source so every rung is one resampling away from it.
+fn split_and_scale(rungs: &[Rung]) -> String {
+    let mut filter = format!("[0:v]split={}", rungs.len());
+    for index in 0..rungs.len() {
+        filter.push_str(&format!("[s{index}]"));
+    }
+    for (index, rung) in rungs.iter().enumerate() {
+        filter.push_str(&format!(
+            ";[s{index}]scale={}:{}:flags=bicubic,format=yuv420p[v{index}]",
+            rung.width, rung.height
+        ));
+    }
+    filter
+}
+
+/// `tee`'s outputs: one faststart MP4 per rung holding that rung's video stream and the one
+/// audio stream (when the source has one).
+fn tee_outputs(rungs: &[Rung]) -> String {
+    rungs
+        .iter()
+        .enumerate()
+        .map(|(index, rung)| {
+            format!(
+                "[f=mp4:movflags=+faststart:select=\\'v:{index},a\\']{}",
+                rung_file(rung)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
 /// One finished rung: its faststart MP4 and its HLS package.
 #[derive(Debug)]
 pub struct LadderRendition {
@@ -81,50 +119,41 @@ pub(crate) async fn encode(
         return Ok(Vec::new());
     }
     let threads = config.ffmpeg_threads.max(1).to_string();
-    let mut filter = format!("[0:v]split={}", rungs.len());
-    for index in 0..rungs.len() {
-        filter.push_str(&format!("[s{index}]"));
-    }
-    for (index, rung) in rungs.iter().enumerate() {
-        filter.push_str(&format!(
-            ";[s{index}]scale={}:{}:flags=bicubic,format=yuv420p[v{index}]",
-            rung.width, rung.height
-        ));
-    }
     let mut command = Command::new(ffmpeg);
+    // The rungs are written by name into `out_dir`, so no path has to be escaped for `tee`.
     command
+        .current_dir(out_dir)
         .args(["-v", "error", "-nostdin", "-y"])
         .arg("-max_pixels")
         .arg(config.max_pixels.min(i32::MAX as u64).to_string())
         .args(["-threads", &threads])
         .arg("-i")
-        .arg(source)
-        .args(["-filter_complex", &filter, "-filter_threads", &threads]);
-    let mut outputs = Vec::with_capacity(rungs.len());
+        .arg(std::path::absolute(source)?)
+        .args(["-filter_complex", &split_and_scale(&rungs)])
+        .args(["-filter_threads", &threads]);
     for (index, rung) in rungs.iter().enumerate() {
-        let output = out_dir.join(format!("{}.mp4", rung.name));
         command
-            .args(["-map", &format!("[v{index}]"), "-map", "0:a:0?"])
-            .args([
-                "-c:v",
-                "libx264",
-                "-profile:v",
-                "high",
-                "-preset",
-                "veryfast",
-            ])
-            .args(["-crf", "23", "-threads", &threads])
-            .arg("-maxrate")
+            .args(["-map", &format!("[v{index}]")])
+            .arg(format!("-maxrate:v:{index}"))
             .arg(format!("{}k", rung.max_kbps))
-            .arg("-bufsize")
-            .arg(format!("{}k", rung.max_kbps * 2))
-            .args(["-sc_threshold", "0", "-force_key_frames"])
-            .arg(format!("expr:gte(t,n_forced*{KEYFRAME_SECONDS})"))
-            .args(["-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000"])
-            .args(["-movflags", "+faststart", "-f", "mp4"])
-            .arg(&output);
-        outputs.push(output);
+            .arg(format!("-bufsize:v:{index}"))
+            .arg(format!("{}k", rung.max_kbps * 2));
     }
+    command
+        .args(["-map", "0:a:0?"])
+        .args(["-c:v", "libx264", "-profile:v", "high", "-preset", "veryfast"])
+        .args(["-crf", "23", "-threads", &threads])
+        .args(["-sc_threshold", "0", "-force_key_frames"])
+        .arg(format!("expr:gte(t,n_forced*{KEYFRAME_SECONDS})"))
+        .args(["-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000"])
+        // `tee` hands each encoded packet to the outputs that select its stream: the audio is
+        // encoded once and muxed into every rung. MP4 wants the encoders' global headers.
+        .args(["-flags", "+global_header", "-f", "tee"])
+        .arg(tee_outputs(&rungs));
+    let outputs: Vec<PathBuf> = rungs
+        .iter()
+        .map(|rung| out_dir.join(rung_file(rung)))
+        .collect();
     let bounds = Bounds {
         // Encoding all rungs of a clip is allowed ten times its duration beyond the usual
         // subprocess limit (2 threads on a small machine encode 1080p at about real time).

@@ -308,6 +308,26 @@ async fn an_hevc_upload_gets_an_h264_ladder_with_keyframes_aligned_across_rungs(
             "faststart: {kinds:?}"
         );
     }
+    // The audio is encoded once and the same packets are muxed into every rung.
+    let audio = |mp4: &Path| {
+        let output = Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(mp4)
+            .args(["-map", "0:a", "-c", "copy", "-f", "framemd5", "-"])
+            .output()
+            .expect("ffmpeg runs");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let first_audio = audio(&ladder[0].mp4);
+    assert!(!first_audio.is_empty());
+    for rung in &ladder[1..] {
+        assert_eq!(audio(&rung.mp4), first_audio, "{}", rung.hls.rendition.name);
+    }
     // A source below the lowest rung is skipped, not failed.
     let small = crate::Probe {
         width: 320,
@@ -349,4 +369,26 @@ fn hostile_files_are_refused_or_packaged_quickly_without_panicking() {
         );
     }
     assert!(seen > 20, "the hostile corpus is missing");
+}
+
+#[tokio::test]
+#[ignore = "needs ffmpeg"]
+async fn a_source_without_audio_gets_a_video_only_ladder() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("silent.mp4");
+    let made = Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "lavfi"])
+        .args(["-i", "testsrc2=size=640x360:rate=30:duration=3"])
+        .args(["-c:v", "libx264", "-preset", "ultrafast"])
+        .arg(&source)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let pipeline = crate::Pipeline::new(crate::MediaConfig::default());
+    let probe = pipeline.process(&source).await.unwrap().probe;
+    let out = dir.path().join("ladder");
+    std::fs::create_dir_all(&out).unwrap();
+    let ladder = pipeline.encode_ladder(&source, &probe, &out).await.unwrap();
+    assert_eq!(ladder.len(), 1, "360p only");
+    assert_eq!(stream_facts(&ladder[0].mp4).trim(), "h264,High,640,360");
 }

@@ -6,14 +6,20 @@
 //! A file the packager cannot handle is not a failed upload: it was already accepted, and it
 //! plays from its original; that is logged. Storage errors are returned, so the caller's
 //! retry or cleanup applies.
+//!
+//! The index is also read here for serving: briefly cached per node ([`HlsIndexes`]).
 
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use domain::ids::HashId;
 use store::StoreError;
 use store::media_store::MediaObject;
 
+use crate::clock::Clock;
 use crate::state::AppState;
+use crate::ttl_cache::TtlCache;
 
 /// The rendition number of the packaged original (ladder rungs would follow it).
 const SOURCE_RENDITION: u16 = 0;
@@ -83,7 +89,9 @@ pub async fn put_hls_index(
     state
         .media
         .put_bytes(hash_id, MediaObject::HlsIndex, json)
-        .await
+        .await?;
+    state.hls_indexes.0.forget(hash_id);
+    Ok(())
 }
 
 /// Stores the segments (or their heads), then the init segment, of HLS rendition
@@ -107,6 +115,40 @@ pub async fn store_rendition(
     }
     let init = MediaObject::HlsInit { rendition };
     state.media.put_file(hash_id, init, &hls.init).await
+}
+
+/// How long a served HLS index is trusted: a rung another node adds shows up in this node's
+/// master playlist within it (this node's own changes at once).
+pub const HLS_INDEX_TTL: Duration = Duration::from_secs(5);
+/// Indexes kept at most (a few KB each).
+const HLS_INDEX_CAPACITY: usize = 4096;
+
+/// The HLS indexes the watch record and the playlist and segment routes read, so a segment
+/// request does not fetch the index from the object store each time (a round trip on S3).
+/// A video without an index is cached as such too.
+pub struct HlsIndexes(TtlCache<Option<media::HlsIndex>>);
+
+impl HlsIndexes {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self(TtlCache::new(clock, HLS_INDEX_TTL, HLS_INDEX_CAPACITY))
+    }
+}
+
+/// The video's HLS index for serving it: from this node's cache while fresh. Reads that
+/// change the index use [`hls_index`].
+pub async fn served_hls_index(
+    state: &AppState,
+    hash_id: &HashId,
+) -> Result<Arc<Option<media::HlsIndex>>, StoreError> {
+    if let Some(index) = state.hls_indexes.0.get(hash_id) {
+        return Ok(index);
+    }
+    let index = Arc::new(hls_index(state, hash_id).await?);
+    state
+        .hls_indexes
+        .0
+        .insert(hash_id.clone(), Arc::clone(&index));
+    Ok(index)
 }
 
 /// The stored HLS index of a video, `None` when it has none.

@@ -76,6 +76,12 @@ impl Links {
         self.signed(&path, audience)
     }
 
+    /// A signed link to one of the video's images made on request (`thumbnail.jpg`,
+    /// `animated.gif`, `storyboard.vtt`, …), for `audience`.
+    pub fn image(&self, hash_id: &HashId, file: &str, audience: Audience) -> String {
+        self.signed(&format!("/video/{hash_id}/{file}"), audience)
+    }
+
     /// The small thumbnail: plain for listed public videos, signed for anything else (only
     /// their owner is ever shown those).
     pub fn thumbnail(&self, video: &Video) -> String {

@@ -27,7 +27,16 @@ async fn listed(app: &TestApp, name: &str, mime: &str) -> (String, String) {
 }
 
 async fn fetch(app: &TestApp, path: &str) -> (u16, String, Vec<u8>) {
-    let response = get(app, path, None).await;
+    parts(get(app, path, None).await).await
+}
+
+/// `fetch` for an absolute link, as the API hands them out.
+async fn fetch_url(app: &TestApp, url: &str) -> (u16, String, Vec<u8>) {
+    parts(get_url(app, url, None).await).await
+}
+
+/// Status, content type and body.
+async fn parts(response: reqwest::Response) -> (u16, String, Vec<u8>) {
     let status = response.status().as_u16();
     let mime = response
         .headers()
@@ -525,4 +534,62 @@ async fn phone_clip_images_cold_and_cached_timings() {
     }
     assert_eq!(app.state.images.made(), 4);
     println!("{report:#?}");
+}
+
+/// The watch record of `user_id`'s `hash_id`, read with `token`.
+async fn watch_record(app: &TestApp, user_id: &str, hash_id: &str, token: Option<&str>) -> Value {
+    let path = format!("/video/watch/?user_id={user_id}&hash_id={hash_id}");
+    let response = get(app, &path, token).await;
+    assert_eq!(response.status(), 200, "{path}");
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_watch_record_hands_out_signed_image_links_for_its_reader() {
+    let app = app().await;
+    let user = app.create_user("alice").await;
+    let (token, user_id) = (user.token.as_str(), user.account.public_id.as_str());
+    let hash_id = upload(&app, token, CLIP, "video/mp4", fixture(CLIP)).await;
+    run_jobs(&app).await;
+    publish(&app, token, &hash_id, "shown").await;
+    let files = [
+        ("thumbnail_jpg_url", "thumbnail.jpg", "image/jpeg"),
+        ("thumbnail_webp_url", "thumbnail.webp", "image/webp"),
+        ("animated_gif_url", "animated.gif", "image/gif"),
+        ("animated_webp_url", "animated.webp", "image/webp"),
+        ("storyboard_vtt_url", "storyboard.vtt", "text/vtt"),
+    ];
+    // Anyone's record of a public video: links for anyone, which take the image parameters.
+    let anyones = watch_record(&app, user_id, &hash_id, None).await["images"].clone();
+    for (field, file, mime) in files {
+        let link = anyones[field].as_str().unwrap();
+        assert!(link.contains(&format!("/video/{hash_id}/{file}?exp=")), "{link}");
+        assert!(!link.contains("for=owner"), "{link}");
+        let (status, got, _) = fetch_url(&app, link).await;
+        assert_eq!(status, 200, "{field}: {link}");
+        assert!(got.starts_with(mime), "{field}: {got}");
+    }
+    let thumbnail = anyones["thumbnail_jpg_url"].as_str().unwrap();
+    let (status, _, bytes) = fetch_url(&app, &format!("{thumbnail}&time=1&width=36")).await;
+    assert_eq!(status, 200);
+    assert_eq!(decoded(&bytes).dimensions(), (36, 64));
+
+    // Made private, anyone's links stop; the owner's record hands out links that work.
+    let made_private = put_json(
+        &app,
+        &format!("/video/my/{hash_id}"),
+        Some(token),
+        &json!({"is_private": true}),
+    )
+    .await;
+    assert_eq!(made_private.status(), 204);
+    assert_eq!(get_url(&app, thumbnail, None).await.status(), 403);
+    let owners = watch_record(&app, user_id, &hash_id, Some(token)).await["images"].clone();
+    for (field, _, mime) in files {
+        let link = owners[field].as_str().unwrap();
+        assert!(link.contains("for=owner"), "{link}");
+        let (status, got, _) = fetch_url(&app, link).await;
+        assert_eq!(status, 200, "{field}: {link}");
+        assert!(got.starts_with(mime), "{field}: {got}");
+    }
 }

@@ -488,3 +488,44 @@ async fn an_hevc_upload_plays_as_an_h264_ladder_once_processed() {
     assert_eq!(delete(&app, &path, Some(&user.token)).await.status(), 204);
     assert_eq!(app.stored_files().await, Vec::<std::path::PathBuf>::new());
 }
+
+/// The number of variant streams in the master playlist the watch record links to.
+async fn variants(app: &TestApp, user_id: &str, hash_id: &str) -> usize {
+    let record = watch_record(app, user_id, hash_id, None).await;
+    let master = get_url(app, record["hls_url"].as_str().unwrap(), None).await;
+    assert_eq!(master.status(), 200);
+    let master = master.text().await.unwrap();
+    master.matches("#EXT-X-STREAM-INF:").count()
+}
+
+#[tokio::test]
+async fn a_served_hls_index_is_cached_briefly_and_this_nodes_own_changes_show_at_once() {
+    use server::upload::playback::{HLS_INDEX_TTL, hls_index, put_hls_index};
+    use store::media_store::MediaObject;
+
+    let app = app().await;
+    let (user, hash_id) = listed(&app, CLIP).await;
+    let user_id = user.account.public_id.as_str();
+    assert_eq!(variants(&app, user_id, &hash_id).await, 1);
+    let id = domain::ids::HashId::parse(&hash_id).unwrap();
+    let mut index = hls_index(&app.state, &id).await.unwrap().unwrap();
+    let mut rung = index.renditions[0].clone();
+    rung.name = "360p".into();
+    index.renditions.push(rung);
+
+    // Another node adds a rendition: this node's cached index hides it for a few seconds.
+    let json = serde_json::to_vec(&index).unwrap();
+    app.state
+        .media
+        .put_bytes(&id, MediaObject::HlsIndex, json)
+        .await
+        .unwrap();
+    assert_eq!(variants(&app, user_id, &hash_id).await, 1, "cached");
+    app.clock.advance(HLS_INDEX_TTL);
+    assert_eq!(variants(&app, user_id, &hash_id).await, 2, "read again");
+
+    // This node's own change is seen at once.
+    index.renditions.pop();
+    put_hls_index(&app.state, &id, &index).await.unwrap();
+    assert_eq!(variants(&app, user_id, &hash_id).await, 1);
+}

@@ -20,7 +20,7 @@ use store::media_store::MediaObject;
 use super::media::{check_signature, ready_video, still_shown_to};
 use crate::http::streaming;
 use crate::state::AppState;
-use crate::upload::playback::{hls_index, packaged_file};
+use crate::upload::playback::{packaged_file, served_hls_index};
 use crate::video_api::error::VideoApiError;
 use crate::video_api::links::{Audience, hls_prefix, signed_query};
 
@@ -50,12 +50,12 @@ pub(crate) async fn master(
     uri: Uri,
 ) -> Result<Response, VideoApiError> {
     let (hash_id, audience, expiry) = allowed(&state, &hash_id, &uri, &query).await?;
-    let index = hls_index(&state, &hash_id)
-        .await?
+    let index = served_hls_index(&state, &hash_id).await?;
+    let index = Option::as_ref(&index)
         .filter(|index| !index.renditions.is_empty())
         .ok_or(VideoApiError::NotFound)?;
     let prefix = hls_prefix(&hash_id);
-    let text = media::master_playlist(&index, signed_under(&state, &prefix, &expiry, audience));
+    let text = media::master_playlist(index, signed_under(&state, &prefix, &expiry, audience));
     Ok(playlist(text))
 }
 
@@ -127,9 +127,9 @@ async fn rendition_facts(
     hash_id: &HashId,
     rendition: u16,
 ) -> Result<media::Rendition, VideoApiError> {
-    hls_index(state, hash_id)
-        .await?
-        .and_then(|index| index.renditions.into_iter().nth(usize::from(rendition)))
+    let index = served_hls_index(state, hash_id).await?;
+    Option::as_ref(&index)
+        .and_then(|index| index.renditions.get(usize::from(rendition)).cloned())
         .ok_or(VideoApiError::NotFound)
 }
 

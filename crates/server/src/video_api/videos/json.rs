@@ -2,6 +2,7 @@
 //! clients (`shared/seeds/001_…txt`). Field names follow the seed exactly; times are ISO 8601
 //! UTC; `duration_seconds` is whole seconds (rounded) as the seed's `integer` says.
 
+use domain::ids::HashId;
 use domain::lifecycle::ProcessingState;
 use domain::video::Video;
 use serde::Serialize;
@@ -9,7 +10,7 @@ use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 use crate::http::timefmt;
-use crate::video_api::links::Links;
+use crate::video_api::links::{Audience, Links};
 
 /// A processed video (a draft while `listing_time` is null).
 #[derive(Debug, Serialize, ToSchema)]
@@ -104,7 +105,34 @@ pub struct WatchVideoRecord {
     /// The ffmpeg rendition ladder's progress; only for the video's owner, null otherwise
     /// and when this instance makes no ladder.
     pub ladder: Option<LadderRecord>,
+    /// Images made on request, signed for the same reader and expiry as `watchable_url`.
+    pub images: ImageLinks,
     pub video: VideoRecord,
+}
+
+/// Signed links to a video's images made on request (Mux-style). The signature covers the
+/// path, so the query parameters may be added: `time`, `width`, `height`, `fit` for the
+/// thumbnails, `start` and `width` for the animations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImageLinks {
+    pub thumbnail_jpg_url: String,
+    pub thumbnail_webp_url: String,
+    pub animated_gif_url: String,
+    pub animated_webp_url: String,
+    /// A WebVTT file whose cues point into one sprite image, for scrubbing previews.
+    pub storyboard_vtt_url: String,
+}
+
+impl ImageLinks {
+    pub fn new(links: &Links, hash_id: &HashId, audience: Audience) -> Self {
+        Self {
+            thumbnail_jpg_url: links.image(hash_id, "thumbnail.jpg", audience),
+            thumbnail_webp_url: links.image(hash_id, "thumbnail.webp", audience),
+            animated_gif_url: links.image(hash_id, "animated.gif", audience),
+            animated_webp_url: links.image(hash_id, "animated.webp", audience),
+            storyboard_vtt_url: links.image(hash_id, "storyboard.vtt", audience),
+        }
+    }
 }
 
 /// Where the rendition ladder is.

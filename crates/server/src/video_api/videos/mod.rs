@@ -75,6 +75,7 @@ pub fn router() -> Router<AppState> {
         json::WatchVideoRecord,
         json::RenditionRecord,
         json::LadderRecord,
+        json::ImageLinks,
         json::VideoUploadConfigRecord,
         json::FileUploadSignedInstructions,
     ))

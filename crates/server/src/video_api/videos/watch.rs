@@ -1,5 +1,6 @@
 //! `GET /video/watch/?user_id=…&hash_id=…`: one listed video, a signed, expiring link that
-//! streams it as MP4 and one to its HLS master playlist, with its renditions. Drafts, unfinished uploads and unknown ids are 404 for everyone; a private video
+//! streams it as MP4, one to its HLS master playlist with its renditions, and links to its
+//! images made on request. Drafts, unfinished uploads and unknown ids are 404 for everyone; a private video
 //! is 403 for anyone but its owner (the seed documents that status).
 
 use axum::extract::State;
@@ -9,9 +10,9 @@ use axum::{Json, Router};
 use domain::ids::{HashId, UserId};
 use store::videos;
 
-use super::json::{LadderRecord, RenditionRecord, VideoRecord, WatchVideoRecord};
+use super::json::{ImageLinks, LadderRecord, RenditionRecord, VideoRecord, WatchVideoRecord};
 use crate::state::AppState;
-use crate::upload::playback::hls_index;
+use crate::upload::playback::served_hls_index;
 use crate::video_api::error::VideoApiError;
 use crate::video_api::extract::{MaybeCaller, QueryParams};
 use crate::video_api::links::{Audience, Links};
@@ -55,20 +56,19 @@ pub(crate) async fn watch(
     } else {
         Audience::Anyone
     };
-    let hls = hls_index(&state, &video.hash_id).await?;
+    let hls = served_hls_index(&state, &video.hash_id).await?;
+    let hls = Option::as_ref(&hls);
     Ok(Json(WatchVideoRecord {
         watchable_url: links.watch(&video.hash_id, audience),
         hls_url: hls
-            .as_ref()
             .filter(|index| !index.renditions.is_empty())
             .map(|_| links.hls(&video.hash_id, audience)),
         ladder: hls
-            .as_ref()
             .and_then(|index| index.ladder.as_ref())
             .filter(|_| audience == Audience::Owner)
             .map(LadderRecord::from),
         renditions: hls
-            .iter()
+            .into_iter()
             .flat_map(|index| index.renditions.iter().enumerate())
             .map(|(number, rendition)| {
                 let mp4 = (rendition.name != crate::upload::playback::SOURCE_RENDITION_NAME)
@@ -76,6 +76,7 @@ pub(crate) async fn watch(
                 RenditionRecord::new(rendition, mp4)
             })
             .collect(),
+        images: ImageLinks::new(&links, &video.hash_id, audience),
         video: VideoRecord::new(&video, &links),
     }))
 }
