@@ -563,7 +563,10 @@ async fn the_watch_record_hands_out_signed_image_links_for_its_reader() {
     let anyones = watch_record(&app, user_id, &hash_id, None).await["images"].clone();
     for (field, file, mime) in files {
         let link = anyones[field].as_str().unwrap();
-        assert!(link.contains(&format!("/video/{hash_id}/{file}?exp=")), "{link}");
+        assert!(
+            link.contains(&format!("/video/{hash_id}/{file}?exp=")),
+            "{link}"
+        );
         assert!(!link.contains("for=owner"), "{link}");
         let (status, got, _) = fetch_url(&app, link).await;
         assert_eq!(status, 200, "{field}: {link}");
