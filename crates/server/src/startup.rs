@@ -13,7 +13,6 @@ use tokio::net::TcpListener;
 
 use crate::clock::Clock;
 use crate::engagement::video_cache::VideoCache;
-use crate::upload::playback::HlsIndexes;
 use crate::engagement::view_writer::ViewWriter;
 use crate::http::app::app;
 use crate::http::hashing::PasswordHashing;
@@ -24,6 +23,7 @@ use crate::platform::duties;
 use crate::platform::leader::Leadership;
 use crate::settings::Settings;
 use crate::state::AppState;
+use crate::upload::playback::HlsIndexes;
 use crate::upload::processing::ProcessingPool;
 use crate::upload::publishing::new_user_id;
 

@@ -141,7 +141,14 @@ pub(crate) async fn encode(
     }
     command
         .args(["-map", "0:a:0?"])
-        .args(["-c:v", "libx264", "-profile:v", "high", "-preset", "veryfast"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-profile:v",
+            "high",
+            "-preset",
+            "veryfast",
+        ])
         .args(["-crf", "23", "-threads", &threads])
         .args(["-sc_threshold", "0", "-force_key_frames"])
         .arg(format!("expr:gte(t,n_forced*{KEYFRAME_SECONDS})"))
