@@ -593,6 +593,15 @@ async fn a_vp9_video_gets_its_images_through_ffmpeg() {
         .collect_frames()
         .unwrap();
     assert_eq!(frames.len(), 20);
+    let (status, mime, webp) =
+        fetch(&app, &format!("/video/{hash_id}/animated.webp?start=1")).await;
+    assert_eq!((status, mime.as_str()), (200, "image/webp"));
+    let frames = image::codecs::webp::WebPDecoder::new(Cursor::new(&webp))
+        .unwrap()
+        .into_frames()
+        .collect_frames()
+        .unwrap();
+    assert_eq!(frames.len(), 20);
     let (status, _, vtt) = fetch(&app, &format!("/video/{hash_id}/storyboard.vtt")).await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -615,6 +624,7 @@ async fn phone_clip_images_cold_and_cached_timings() {
         "thumbnail.jpg?time=7.5&width=576",
         "thumbnail.webp?time=3&width=320",
         "animated.gif?start=2",
+        "animated.webp?start=2",
         "storyboard.vtt",
     ] {
         let path = format!("/video/{hash_id}/{query}");
@@ -631,7 +641,7 @@ async fn phone_clip_images_cold_and_cached_timings() {
             body.len()
         ));
     }
-    assert_eq!(app.state.images.made(), 4);
+    assert_eq!(app.state.images.made(), 5);
     println!("{report:#?}");
 }
 
