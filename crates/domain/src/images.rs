@@ -1,7 +1,7 @@
-//! Images made from a video on request (Mux-style): a still at a time, a short animation, a
-//! storyboard. This module holds the parameters, parsed once into values that cannot be out
-//! of bounds, the geometry formulas, and the stable names the results are cached under. Pure:
-//! no decoding, no I/O.
+//! Images made from a video on request (Mux-style): a still at a time, a short animation (GIF
+//! or WebP), a storyboard. This module holds the parameters, parsed once into values that
+//! cannot be out of bounds, the geometry formulas, and the stable names the results are cached
+//! under. Pure: no decoding, no I/O.
 //!
 //! Bounds: `time`/`start` within the video's duration (else refused), `width`/`height`
 //! 1..=1920 for stills and 1..=320 for animations (else refused), at most 5 s at 10 fps per
@@ -66,6 +66,29 @@ impl StillFormat {
     }
 }
 
+/// How an animation is encoded: a looping GIF, or a looping lossy WebP (far smaller).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AnimationFormat {
+    Gif,
+    Webp,
+}
+
+impl AnimationFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Gif => "gif",
+            Self::Webp => "webp",
+        }
+    }
+
+    pub fn mime_type(self) -> &'static str {
+        match self {
+            Self::Gif => "image/gif",
+            Self::Webp => "image/webp",
+        }
+    }
+}
+
 /// One refused query parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageParamError {
@@ -89,11 +112,12 @@ pub struct StillSpec {
     format: StillFormat,
 }
 
-/// An animation: `start` (ms) and width; length, frame rate and height follow.
+/// An animation: `start` (ms), width and format; length, frame rate and height follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AnimationSpec {
     start_ms: u32,
     width: u32,
+    format: AnimationFormat,
 }
 
 /// What is cached for a video, by a name stable across releases.
@@ -122,7 +146,12 @@ impl ImageKey {
                 },
                 s.format.extension()
             ),
-            Self::Animation(a) => format!("animated-s{}-w{}.gif", a.start_ms, a.width),
+            Self::Animation(a) => format!(
+                "animated-s{}-w{}.{}",
+                a.start_ms,
+                a.width,
+                a.format.extension()
+            ),
             Self::StoryboardVtt => "storyboard.vtt".into(),
             Self::StoryboardSprite => "storyboard.jpg".into(),
         }
@@ -298,6 +327,7 @@ fn cover_region(source: (u32, u32), target: (u32, u32)) -> (u32, u32, u32, u32) 
 impl AnimationSpec {
     pub fn parse(
         params: Params<'_, '_>,
+        format: AnimationFormat,
         duration_seconds: f64,
     ) -> Result<Self, Vec<ImageParamError>> {
         let mut errors = Vec::new();
@@ -312,11 +342,19 @@ impl AnimationSpec {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(Self { start_ms, width })
+        Ok(Self {
+            start_ms,
+            width,
+            format,
+        })
     }
 
     pub fn width(&self) -> u32 {
         self.width
+    }
+
+    pub fn format(&self) -> AnimationFormat {
+        self.format
     }
 
     /// Frame times in seconds: every 1/10 s from `start` for up to 5 s, within the video;
@@ -467,20 +505,39 @@ mod tests {
     #[test]
     fn an_animation_is_at_most_five_seconds_at_ten_fps_within_the_video() {
         let get = params(&[("start", "1")]);
-        let spec = AnimationSpec::parse(&get, 3.0).unwrap();
+        let spec = AnimationSpec::parse(&get, AnimationFormat::Gif, 3.0).unwrap();
         let times = spec.frame_times(3.0);
         assert_eq!(times.len(), 20);
         assert_eq!((times[0], times[19]), (1.0, 2.9));
         let get = params(&[]);
         assert_eq!(
-            AnimationSpec::parse(&get, 60.0)
+            AnimationSpec::parse(&get, AnimationFormat::Webp, 60.0)
                 .unwrap()
                 .frame_times(60.0)
                 .len(),
             50
         );
         let get = params(&[("width", "321")]);
-        assert!(AnimationSpec::parse(&get, 60.0).is_err());
+        assert!(AnimationSpec::parse(&get, AnimationFormat::Webp, 60.0).is_err());
+    }
+
+    #[test]
+    fn an_animations_format_is_kept_and_its_bounds_are_the_same_in_both() {
+        for format in [AnimationFormat::Gif, AnimationFormat::Webp] {
+            let get = params(&[("start", "2.5"), ("width", "120")]);
+            let spec = AnimationSpec::parse(&get, format, 10.0).unwrap();
+            assert_eq!((spec.format(), spec.width()), (format, 120));
+            assert_eq!(spec.frame_times(10.0).len(), 50);
+            let get = params(&[]);
+            let spec = AnimationSpec::parse(&get, format, 10.0).unwrap();
+            assert_eq!(spec.width(), ANIMATION_MAX_WIDTH);
+            let get = params(&[("start", "11"), ("width", "0")]);
+            let errors = AnimationSpec::parse(&get, format, 10.0).unwrap_err();
+            let params: Vec<_> = errors.iter().map(|e| e.param).collect();
+            assert_eq!(params, ["start", "width"], "{format:?}");
+        }
+        assert_eq!(AnimationFormat::Gif.mime_type(), "image/gif");
+        assert_eq!(AnimationFormat::Webp.mime_type(), "image/webp");
     }
 
     #[test]
@@ -507,5 +564,16 @@ mod tests {
         let b = ImageKey::Still(still(&[("time", "1"), ("fit", "cover")]).unwrap()).object_name();
         assert_eq!(a, "still-t1000-wa-ha-contain.jpg");
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_gif_and_a_webp_of_one_animation_are_cached_side_by_side() {
+        let get = params(&[("start", "2.5"), ("width", "120")]);
+        let name = |format| {
+            ImageKey::Animation(AnimationSpec::parse(&get, format, 10.0).unwrap()).object_name()
+        };
+        // The GIF keeps the name it was cached under before WebP existed.
+        assert_eq!(name(AnimationFormat::Gif), "animated-s2500-w120.gif");
+        assert_eq!(name(AnimationFormat::Webp), "animated-s2500-w120.webp");
     }
 }

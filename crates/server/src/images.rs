@@ -190,13 +190,14 @@ async fn make_animation(
     video: &Video,
     spec: AnimationSpec,
 ) -> Result<Vec<u8>, ImageError> {
+    let times = spec.frame_times(duration(video));
     let request = FrameRequest {
-        times: spec.frame_times(duration(video)),
+        times: times.clone(),
         pick: Pick::Exact,
         bounds: (spec.width(), MAX_SIDE),
     };
     let pictures = frames(state, video, request).await?;
-    blocking(move || images::encode_animation(&pictures)).await
+    blocking(move || images::encode_animation(&pictures, &times, spec.format())).await
 }
 
 /// The sprite (JPEG) and the VTT pointing at [`SPRITE_NAME`]. Tiles are the keyframe at or

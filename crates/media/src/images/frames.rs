@@ -207,7 +207,9 @@ mod timing {
         builtin_frames(&path, &[6.9], Pick::Exact, (320, 1920), &limits).unwrap();
         println!("one picture at 6.9 s: {:.2?}", started.elapsed());
         let started = std::time::Instant::now();
-        let gif = crate::images::encode_animation(&frames).unwrap();
+        let gif =
+            crate::images::encode_animation(&frames, &times, domain::images::AnimationFormat::Gif)
+                .unwrap();
         println!(
             "decode+shrink {decoded:.2?}, GIF {:.2?} ({} bytes)",
             started.elapsed(),

@@ -1,8 +1,8 @@
 //! Images on request through the real router: stills at a time in the size and fit asked
-//! for (JPEG, WebP), the animated GIF preview, the storyboard VTT and sprite, the cache (a
-//! repeat makes nothing new, counted by `AppState::images`), bounds (422 in FastAPI's shape),
-//! visibility (a private video's images refused to anyone but its owner) and `DELETE`. With
-//! ffmpeg: the picture at `time` matches `ffmpeg -ss time -frames:v 1` (PSNR ≥ 30 dB).
+//! for (JPEG, WebP), the animated GIF and WebP previews, the storyboard VTT and sprite, the
+//! cache (a repeat makes nothing new, counted by `AppState::images`), bounds (422 in FastAPI's
+//! shape), visibility (a private video's images refused to anyone but its owner) and `DELETE`.
+//! With ffmpeg: the picture at `time` matches `ffmpeg -ss time -frames:v 1` (PSNR ≥ 30 dB).
 
 use std::io::Cursor;
 use std::process::Command;
@@ -185,6 +185,98 @@ async fn an_animated_preview_is_five_seconds_at_ten_fps_at_most_320_wide() {
     assert_eq!(frames[0].buffer().dimensions(), (100, 177));
 }
 
+/// The chunk ids of a RIFF/WEBP file, in order (after the 12-byte RIFF header).
+fn webp_chunks(bytes: &[u8]) -> Vec<String> {
+    assert_eq!(&bytes[..4], b"RIFF", "not RIFF");
+    assert_eq!(&bytes[8..12], b"WEBP", "not WEBP");
+    let riff_end = 8 + u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+    assert_eq!(riff_end, bytes.len(), "RIFF size");
+    let mut chunks = Vec::new();
+    let mut at = 12;
+    while at + 8 <= riff_end {
+        chunks.push(String::from_utf8_lossy(&bytes[at..at + 4]).into_owned());
+        let size = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        // Chunks are padded to an even size.
+        at += 8 + size + size % 2;
+    }
+    assert_eq!(at, riff_end, "chunks overrun the file");
+    chunks
+}
+
+#[tokio::test]
+async fn an_animated_webp_preview_is_a_small_lossy_animation_cached_beside_the_gif() {
+    let app = app().await;
+    let (token, hash_id) = listed(&app, CLIP, "video/mp4").await;
+    let path = format!("/video/{hash_id}/animated.webp?start=3");
+    let (status, mime, webp) = fetch(&app, &path).await;
+    assert_eq!((status, mime.as_str()), (200, "image/webp"));
+    let chunks = webp_chunks(&webp);
+    assert_eq!(&chunks[..2], ["VP8X", "ANIM"], "{chunks:?}");
+    let frames: Vec<&String> = chunks.iter().filter(|c| *c == "ANMF").collect();
+    assert_eq!(frames.len(), 50, "{chunks:?}");
+    // Lossy: the frames are VP8 (inside ANMF), not VP8L.
+    assert!(webp.windows(4).any(|w| w == b"VP8 "));
+    assert!(!webp.windows(4).any(|w| w == b"VP8L"));
+    let decoded = image::codecs::webp::WebPDecoder::new(Cursor::new(&webp))
+        .unwrap()
+        .into_frames()
+        .collect_frames()
+        .unwrap();
+    assert_eq!(decoded.len(), 50);
+    assert_eq!(decoded[0].buffer().dimensions(), (320, 568));
+    assert_eq!(app.state.images.made(), 1);
+
+    // Served from the cache the second time; the GIF of the same parameters is another object.
+    let (status, _, again) = fetch(&app, &path).await;
+    assert_eq!(status, 200);
+    assert_eq!(again, webp);
+    assert_eq!(app.state.images.made(), 1, "the repeat encoded again");
+    let (status, mime, gif) = fetch(&app, &format!("/video/{hash_id}/animated.gif?start=3")).await;
+    assert_eq!((status, mime.as_str()), (200, "image/gif"));
+    assert_eq!(app.state.images.made(), 2);
+    println!(
+        "5 s at 320×568: GIF {} bytes, WebP {} bytes",
+        gif.len(),
+        webp.len()
+    );
+    assert!(webp.len() * 4 < gif.len());
+    let stored = app.stored_files().await;
+    for name in ["animated-s3000-w320.webp", "animated-s3000-w320.gif"] {
+        assert!(
+            stored.iter().any(|p| p.ends_with(format!("images/{name}"))),
+            "{stored:?}"
+        );
+    }
+
+    // Same bounds as the GIF.
+    for bad in ["start=11", "width=321", "width=0"] {
+        let path = format!("/video/{hash_id}/animated.webp?{bad}");
+        assert_eq!(get(&app, &path, None).await.status(), 422, "{bad}");
+    }
+
+    // Private: a plain link says nothing, a link for anyone is refused, the owner's works.
+    let made_private = put_json(
+        &app,
+        &format!("/video/my/{hash_id}"),
+        Some(&token),
+        &json!({"is_private": true}),
+    )
+    .await;
+    assert_eq!(made_private.status(), 204);
+    let plain = format!("/video/{hash_id}/animated.webp");
+    assert_eq!(get(&app, &path, None).await.status(), 404);
+    let anyone = signed(&app, &plain, false);
+    assert_eq!(get(&app, &anyone, None).await.status(), 403);
+    let owners = signed(&app, &plain, true);
+    let (status, mime, _) = fetch(&app, &format!("{owners}&start=3")).await;
+    assert_eq!((status, mime.as_str()), (200, "image/webp"));
+    assert_eq!(
+        app.state.images.made(),
+        2,
+        "the owner's link is the same cached image"
+    );
+}
+
 /// (start, end, x, y, w, h) of each cue.
 fn cues(vtt: &str) -> Vec<(f64, f64, u32, u32, u32, u32)> {
     let seconds = |t: &str| {
@@ -304,6 +396,7 @@ async fn the_image_routes_are_in_the_openapi_document() {
         "thumbnail.jpg",
         "thumbnail.webp",
         "animated.gif",
+        "animated.webp",
         "storyboard.vtt",
         "storyboard.jpg",
     ] {
@@ -342,6 +435,7 @@ async fn a_private_videos_images_are_refused_to_everyone_but_its_owner() {
         "thumbnail.jpg",
         "thumbnail.webp",
         "animated.gif",
+        "animated.webp",
         "storyboard.vtt",
         "storyboard.jpg",
     ] {
@@ -389,7 +483,12 @@ async fn a_private_videos_images_are_refused_to_everyone_but_its_owner() {
 async fn deleting_a_video_removes_its_images() {
     let app = app().await;
     let (token, hash_id) = listed(&app, CLIP, "video/mp4").await;
-    for query in ["thumbnail.jpg?time=2", "animated.gif", "storyboard.vtt"] {
+    for query in [
+        "thumbnail.jpg?time=2",
+        "animated.gif",
+        "animated.webp",
+        "storyboard.vtt",
+    ] {
         let (status, _, _) = fetch(&app, &format!("/video/{hash_id}/{query}")).await;
         assert_eq!(status, 200, "{query}");
     }
@@ -494,6 +593,15 @@ async fn a_vp9_video_gets_its_images_through_ffmpeg() {
         .collect_frames()
         .unwrap();
     assert_eq!(frames.len(), 20);
+    let (status, mime, webp) =
+        fetch(&app, &format!("/video/{hash_id}/animated.webp?start=1")).await;
+    assert_eq!((status, mime.as_str()), (200, "image/webp"));
+    let frames = image::codecs::webp::WebPDecoder::new(Cursor::new(&webp))
+        .unwrap()
+        .into_frames()
+        .collect_frames()
+        .unwrap();
+    assert_eq!(frames.len(), 20);
     let (status, _, vtt) = fetch(&app, &format!("/video/{hash_id}/storyboard.vtt")).await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -516,6 +624,7 @@ async fn phone_clip_images_cold_and_cached_timings() {
         "thumbnail.jpg?time=7.5&width=576",
         "thumbnail.webp?time=3&width=320",
         "animated.gif?start=2",
+        "animated.webp?start=2",
         "storyboard.vtt",
     ] {
         let path = format!("/video/{hash_id}/{query}");
@@ -532,7 +641,7 @@ async fn phone_clip_images_cold_and_cached_timings() {
             body.len()
         ));
     }
-    assert_eq!(app.state.images.made(), 4);
+    assert_eq!(app.state.images.made(), 5);
     println!("{report:#?}");
 }
 

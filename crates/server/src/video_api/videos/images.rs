@@ -1,6 +1,6 @@
 //! Images made on request (Mux-style), beside the thumbnail link and under the same rules:
 //! `GET /video/{hash_id}/thumbnail.jpg|.webp` (`time`, `width`, `height`, `fit`),
-//! `/animated.gif` (`start`, `width`) and `/storyboard.vtt` with its `/storyboard.jpg`.
+//! `/animated.gif|.webp` (`start`, `width`) and `/storyboard.vtt` with its `/storyboard.jpg`.
 //! A plain link works for listed public videos only (anything else is 404, as the thumbnail
 //! link); a signed link (`exp`, `sig`, optional `for=owner`, covering the path) as the other
 //! media links, so a private video's images are refused to anyone else. Parameters are
@@ -15,7 +15,9 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use domain::images::{AnimationSpec, ImageKey, ImageParamError, StillFormat, StillSpec};
+use domain::images::{
+    AnimationFormat, AnimationSpec, ImageKey, ImageParamError, StillFormat, StillSpec,
+};
 use domain::video::{Video, Visibility};
 use store::media_store::MediaObject;
 
@@ -33,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/video/{hash_id}/thumbnail.jpg", get(thumbnail_jpg))
         .route("/video/{hash_id}/thumbnail.webp", get(thumbnail_webp))
         .route("/video/{hash_id}/animated.gif", get(animated_gif))
+        .route("/video/{hash_id}/animated.webp", get(animated_webp))
         .route("/video/{hash_id}/storyboard.vtt", get(storyboard_vtt))
         .route("/video/{hash_id}/storyboard.jpg", get(storyboard_jpg))
 }
@@ -175,6 +178,30 @@ pub(crate) async fn thumbnail_webp(
     still(state, hash_id, query, uri, headers, StillFormat::Webp).await
 }
 
+async fn animation(
+    state: AppState,
+    hash_id: String,
+    query: HashMap<String, String>,
+    uri: Uri,
+    headers: HeaderMap,
+    format: AnimationFormat,
+) -> Result<Response, VideoApiError> {
+    let (video, _) = allowed(&state, &hash_id, &uri, &query).await?;
+    let get = |name: &str| query.get(name).map(String::as_str);
+    let duration = video.duration_seconds.unwrap_or(0.0);
+    let spec = AnimationSpec::parse(&get, format, duration).map_err(refused)?;
+    let key = ImageKey::Animation(spec);
+    images::ensure(&state, &video, key).await?;
+    serve(
+        &state,
+        &video,
+        MediaObject::Image(key),
+        format.mime_type(),
+        &headers,
+    )
+    .await
+}
+
 /// Animated Preview (GIF)
 #[utoipa::path(get, path = "/video/{hash_id}/animated.gif", tag = "video",
     params(("hash_id" = String, Path),
@@ -186,6 +213,7 @@ pub(crate) async fn thumbnail_webp(
         (status = 403, description = "The link was altered or has expired, or the video is private"),
         (status = 404, description = "Not Found"),
         (status = 422, description = "A parameter is out of bounds"),
+        (status = 503, description = "Every decoding slot is busy; retry after Retry-After"),
     ))]
 pub(crate) async fn animated_gif(
     State(state): State<AppState>,
@@ -194,20 +222,28 @@ pub(crate) async fn animated_gif(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, VideoApiError> {
-    let (video, _) = allowed(&state, &hash_id, &uri, &query).await?;
-    let get = |name: &str| query.get(name).map(String::as_str);
-    let duration = video.duration_seconds.unwrap_or(0.0);
-    let spec = AnimationSpec::parse(&get, duration).map_err(refused)?;
-    let key = ImageKey::Animation(spec);
-    images::ensure(&state, &video, key).await?;
-    serve(
-        &state,
-        &video,
-        MediaObject::Image(key),
-        "image/gif",
-        &headers,
-    )
-    .await
+    animation(state, hash_id, query, uri, headers, AnimationFormat::Gif).await
+}
+
+/// Animated Preview (WebP)
+#[utoipa::path(get, path = "/video/{hash_id}/animated.webp", tag = "video",
+    params(("hash_id" = String, Path), ("start" = Option<f64>, Query), ("width" = Option<u32>, Query),
+        ("exp" = Option<i64>, Query), ("for" = Option<String>, Query), ("sig" = Option<String>, Query)),
+    responses(
+        (status = 200, description = "Looping lossy WebP, parameters and frames as for animated.gif; several times smaller"),
+        (status = 403, description = "The link was altered or has expired, or the video is private"),
+        (status = 404, description = "Not Found"),
+        (status = 422, description = "A parameter is out of bounds"),
+        (status = 503, description = "Every decoding slot is busy; retry after Retry-After"),
+    ))]
+pub(crate) async fn animated_webp(
+    State(state): State<AppState>,
+    Path(hash_id): Path<String>,
+    Query(query): QueryMap,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, VideoApiError> {
+    animation(state, hash_id, query, uri, headers, AnimationFormat::Webp).await
 }
 
 /// Storyboard (WebVTT)

@@ -64,6 +64,7 @@ pub fn router() -> Router<AppState> {
         images::thumbnail_jpg,
         images::thumbnail_webp,
         images::animated_gif,
+        images::animated_webp,
         images::storyboard_vtt,
         images::storyboard_jpg,
     ),
