@@ -178,6 +178,7 @@ pub(crate) async fn thumbnail_webp(
     still(state, hash_id, query, uri, headers, StillFormat::Webp).await
 }
 
+/// An animated preview in `format`: the same parameters, bounds and cache for both formats.
 async fn animation(
     state: AppState,
     hash_id: String,
