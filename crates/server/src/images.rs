@@ -201,12 +201,13 @@ async fn make_animation(
 }
 
 /// The sprite (JPEG) and the VTT pointing at [`SPRITE_NAME`]. Tiles are the keyframe at or
-/// before each tile's time: one decoded picture per tile, never a run of them.
+/// before each tile's time (one decoded picture per tile), or the picture on screen at that
+/// time when the keyframe is the tile before's, within the decoding budget ([`Pick::Tile`]).
 async fn make_storyboard(state: &AppState, video: &Video) -> Result<(Vec<u8>, String), ImageError> {
     let board = Storyboard::for_duration(duration(video));
     let request = FrameRequest {
         times: board.tile_times(),
-        pick: Pick::KeyframeBefore,
+        pick: Pick::Tile,
         bounds: (STORYBOARD_TILE_WIDTH, MAX_SIDE),
     };
     let pictures = frames(state, video, request).await?;

@@ -1,5 +1,6 @@
 //! Pictures of an H.264 MP4 at given times, decoded in-process: for each time the picture on
-//! screen then (or the keyframe before it, for storyboards), decoded forward from the keyframe
+//! screen then (or the keyframe before it, for storyboards, unless that repeats the tile
+//! before), decoded forward from the keyframe
 //! before it, each run of pictures sharing a keyframe decoded once. Every picture is turned
 //! upright and shrunk into the caller's box as soon as it is decoded, so memory is bounded by
 //! the box, not the video. Other files are not handled here (`None`): ffmpeg takes them.
@@ -30,6 +31,11 @@ pub enum Pick {
     Exact,
     /// The last keyframe at or before that time: one decoded picture, no decoding forward.
     KeyframeBefore,
+    /// For storyboard tiles: the keyframe at or before the time, unless the time before took
+    /// that keyframe already; then the picture on screen (as [`Pick::Exact`]), so tiles do
+    /// not repeat on a video with keyframes further apart than the tiles. When that would
+    /// decode more than [`MAX_DECODED_PER_REQUEST`] pictures, every time takes its keyframe.
+    Tile,
 }
 
 /// Decodes the pictures for `times` (seconds), upright, each shrunk to fit `bounds`.
@@ -63,22 +69,14 @@ pub(crate) fn builtin_frames(
     else {
         return Ok(None);
     };
-    let wanted: Vec<usize> = times
+    let targets: Vec<i64> = times
         .iter()
-        .map(|&t| choose_sample(&samples, (t * timescale as f64).round() as i64, pick))
-        .collect::<Option<_>>()
+        .map(|&t| (t * timescale as f64).round() as i64)
+        .collect();
+    let wanted = wanted_samples(&samples, &targets, pick)
         .ok_or_else(|| MediaError::Corrupt("the video has no keyframes".into()))?;
-
-    // Runs: the keyframe each wanted sample is decoded from → the samples wanted from it.
-    let mut runs: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for &w in &wanted {
-        let start = (0..=w).rev().find(|&i| samples[i].keyframe).unwrap_or(0);
-        runs.entry(start).or_default().push(w);
-    }
-    let decoded_total: usize = runs
-        .iter()
-        .map(|(start, ws)| ws.iter().max().map_or(0, |&end| end + 1 - start))
-        .sum();
+    let runs = runs(&samples, &wanted);
+    let decoded_total = decoded(&runs);
     if decoded_total > MAX_DECODED_PER_REQUEST {
         return Err(MediaError::LimitExceeded(format!(
             "{decoded_total} pictures would be decoded (at most {MAX_DECODED_PER_REQUEST})"
@@ -132,7 +130,56 @@ pub(crate) fn builtin_frames(
         .map(Some)
 }
 
-/// The sample standing for `target` ticks under `pick`; `None` without keyframes.
+/// The samples standing for `targets` (ticks) under `pick`; `None` without keyframes.
+fn wanted_samples(samples: &[Sample], targets: &[i64], pick: Pick) -> Option<Vec<usize>> {
+    let each = |pick| {
+        targets
+            .iter()
+            .map(|&target| choose_sample(samples, target, pick))
+            .collect::<Option<Vec<usize>>>()
+    };
+    if pick != Pick::Tile {
+        return each(pick);
+    }
+    let keyframes = each(Pick::KeyframeBefore)?;
+    let exact = each(Pick::Exact)?;
+    let distinct: Vec<usize> = (0..keyframes.len())
+        .map(|i| {
+            if i > 0 && keyframes[i - 1] == keyframes[i] {
+                exact[i]
+            } else {
+                keyframes[i]
+            }
+        })
+        .collect();
+    Some(
+        if decoded(&runs(samples, &distinct)) <= MAX_DECODED_PER_REQUEST {
+            distinct
+        } else {
+            keyframes
+        },
+    )
+}
+
+/// The keyframe each wanted sample is decoded from → the samples wanted from it.
+fn runs(samples: &[Sample], wanted: &[usize]) -> BTreeMap<usize, Vec<usize>> {
+    let mut runs: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for &w in wanted {
+        let start = (0..=w).rev().find(|&i| samples[i].keyframe).unwrap_or(0);
+        runs.entry(start).or_default().push(w);
+    }
+    runs
+}
+
+/// How many pictures decoding `runs` takes (each from its keyframe to its last wanted one).
+fn decoded(runs: &BTreeMap<usize, Vec<usize>>) -> usize {
+    runs.iter()
+        .map(|(start, ws)| ws.iter().max().map_or(0, |&end| end + 1 - start))
+        .sum()
+}
+
+/// The sample standing for `target` ticks under `pick` (`Tile` as `KeyframeBefore`); `None`
+/// without keyframes.
 fn choose_sample(samples: &[Sample], target: i64, pick: Pick) -> Option<usize> {
     let candidates =
         || (0..samples.len()).filter(move |&i| pick == Pick::Exact || samples[i].keyframe);
@@ -144,7 +191,7 @@ fn choose_sample(samples: &[Sample], target: i64, pick: Pick) -> Option<usize> {
             // Past the last picture: the last one.
             .or_else(|| candidates().max_by_key(|&i| samples[i].presentation_ticks))
             .unwrap_or(first),
-        Pick::KeyframeBefore => candidates()
+        Pick::KeyframeBefore | Pick::Tile => candidates()
             .filter(|&i| samples[i].presentation_ticks <= target)
             .max_by_key(|&i| samples[i].presentation_ticks)
             .unwrap_or(first),
@@ -175,6 +222,48 @@ mod tests {
         assert_eq!(choose_sample(&s, 2, Pick::Exact), Some(3));
         assert_eq!(choose_sample(&s, 3, Pick::Exact), Some(1));
         assert_eq!(choose_sample(&s, 99, Pick::Exact), Some(4));
+    }
+
+    /// `count` samples in presentation order, one tick apart, a keyframe every `gop`.
+    fn stream(count: i64, gop: i64) -> Vec<Sample> {
+        (0..count)
+            .map(|pts| Sample {
+                offset: 0,
+                size: 0,
+                presentation_ticks: pts,
+                keyframe: pts % gop == 0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tiles_take_keyframes_but_never_the_same_one_twice_in_a_row() {
+        let s = stream(40, 20);
+        let tiles = wanted_samples(&s, &[0, 5, 10, 15, 20, 25, 39], Pick::Tile).unwrap();
+        assert_eq!(tiles, [0, 5, 10, 15, 20, 25, 39]);
+        let keyframes = wanted_samples(&s, &[0, 5, 10, 20], Pick::KeyframeBefore).unwrap();
+        assert_eq!(keyframes, [0, 0, 0, 20]);
+        // Keyframes as close as the tiles: one keyframe each, nothing decoded forward.
+        let s = stream(40, 5);
+        let tiles = wanted_samples(&s, &[0, 6, 12, 18], Pick::Tile).unwrap();
+        assert_eq!(tiles, [0, 5, 10, 15]);
+    }
+
+    #[test]
+    fn tiles_fall_back_to_keyframes_past_the_decoding_budget() {
+        // One keyframe in 5 000 pictures: distinct tiles would decode up to the last one.
+        let s = stream(5000, 5000);
+        let targets: Vec<i64> = (0..100).map(|i| i * 50).collect();
+        let tiles = wanted_samples(&s, &targets, Pick::Tile).unwrap();
+        assert!(tiles.iter().all(|&t| t == 0), "{tiles:?}");
+        // Within the budget the same video gets distinct tiles.
+        let near: Vec<i64> = (0..100).map(|i| i * 10).collect();
+        let tiles = wanted_samples(&s, &near, Pick::Tile).unwrap();
+        assert_eq!(
+            tiles[1..],
+            near[1..].iter().map(|&t| t as usize).collect::<Vec<_>>()
+        );
+        assert!(decoded(&runs(&s, &tiles)) <= MAX_DECODED_PER_REQUEST);
     }
 
     #[test]

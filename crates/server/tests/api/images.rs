@@ -327,6 +327,45 @@ async fn storyboard_cues_cover_the_whole_duration_with_tiles_inside_the_sprite()
 }
 
 #[tokio::test]
+#[ignore = "needs ffmpeg"]
+async fn storyboard_tiles_differ_on_a_video_with_a_single_keyframe() {
+    // 8 s of moving test pattern whose only keyframe is the first picture.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one-gop.mp4");
+    let made = Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "lavfi"])
+        .args(["-i", "testsrc2=size=360x640:rate=30:duration=8"])
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "1000"])
+        .args(["-keyint_min", "1000", "-sc_threshold", "0"])
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let app = app().await;
+    let user = app.create_user("alice").await;
+    let bytes = std::fs::read(&path).unwrap();
+    let hash_id = upload(&app, &user.token, "one-gop.mp4", "video/mp4", bytes).await;
+    run_jobs(&app).await;
+    publish(&app, &user.token, &hash_id, "shown").await;
+
+    let (status, _, vtt) = fetch(&app, &format!("/video/{hash_id}/storyboard.vtt")).await;
+    assert_eq!(status, 200);
+    let cues = cues(&String::from_utf8(vtt).unwrap());
+    assert_eq!(cues.len(), 4);
+    let (status, _, sprite) = fetch(&app, &format!("/video/{hash_id}/storyboard.jpg")).await;
+    assert_eq!(status, 200);
+    let sprite = decoded(&sprite);
+    let tile = |&(_, _, x, y, w, h): &(f64, f64, u32, u32, u32, u32)| {
+        image::imageops::crop_imm(&sprite, x, y, w, h).to_image()
+    };
+    // Each tile is the picture at its time, not the first keyframe again.
+    for pair in cues.windows(2) {
+        let difference = mean_difference(&tile(&pair[0]), &tile(&pair[1]));
+        assert!(difference > 3.0, "{pair:?}: {difference}");
+    }
+}
+
+#[tokio::test]
 async fn out_of_bounds_parameters_are_422_in_the_video_apis_shape() {
     let app = app().await;
     let (_, hash_id) = listed(&app, CLIP, "video/mp4").await;
