@@ -284,6 +284,10 @@ impl MediaStore {
                 Ok(())
             }
             Err(error) => {
+                // Let the parts in flight land (or fail) before aborting: cancelling their
+                // requests does not stop the server, and S3 may keep a part that arrives
+                // after the abort (its documentation says so; s3s-fs did, 1 CI run in ~40).
+                let _ = upload.wait_for_capacity(0).await;
                 if let Err(abort) = upload.abort().await {
                     tracing::warn!(%key, %abort, "could not abort a failed multipart upload");
                 }
