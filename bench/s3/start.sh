@@ -22,7 +22,7 @@ root="$(mktemp -d "${TMPDIR:-/tmp}/reelshare-s3.XXXXXX")"
 mkdir -p "$root/reelshare"   # the bucket a `reelshare serve` uses
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 key="reelshare-test"
-# Hex, so the secret never starts with `-` (s3s-fs would read it as an option: 1 run in 32
+# Hex, so the secret never starts with `-` (s3s-fs would read it as an option: 1 run in 64
 # failed that way with a base64url secret).
 secret="$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 "$S3S" --host 127.0.0.1 --port "$port" --access-key="$key" --secret-key="$secret" "$root" \
