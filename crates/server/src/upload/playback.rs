@@ -126,7 +126,7 @@ const HLS_INDEX_CAPACITY: usize = 4096;
 /// The HLS indexes the watch record and the playlist and segment routes read, so a segment
 /// request does not fetch the index from the object store each time (a round trip on S3).
 /// A video without an index is cached as such too.
-pub struct HlsIndexes(TtlCache<Option<media::HlsIndex>>);
+pub struct HlsIndexes(TtlCache<Option<Arc<media::HlsIndex>>>);
 
 impl HlsIndexes {
     pub fn new(clock: Arc<dyn Clock>) -> Self {
@@ -139,15 +139,15 @@ impl HlsIndexes {
 pub async fn served_hls_index(
     state: &AppState,
     hash_id: &HashId,
-) -> Result<Arc<Option<media::HlsIndex>>, StoreError> {
-    if let Some(index) = state.hls_indexes.0.get(hash_id) {
-        return Ok(index);
+) -> Result<Option<Arc<media::HlsIndex>>, StoreError> {
+    if let Some(cached) = state.hls_indexes.0.get(hash_id) {
+        return Ok(Option::clone(&cached));
     }
-    let index = Arc::new(hls_index(state, hash_id).await?);
+    let index = hls_index(state, hash_id).await?.map(Arc::new);
     state
         .hls_indexes
         .0
-        .insert(hash_id.clone(), Arc::clone(&index));
+        .insert(hash_id.clone(), Arc::new(index.clone()));
     Ok(index)
 }
 

@@ -50,12 +50,12 @@ pub(crate) async fn master(
     uri: Uri,
 ) -> Result<Response, VideoApiError> {
     let (hash_id, audience, expiry) = allowed(&state, &hash_id, &uri, &query).await?;
-    let index = served_hls_index(&state, &hash_id).await?;
-    let index = Option::as_ref(&index)
+    let index = served_hls_index(&state, &hash_id)
+        .await?
         .filter(|index| !index.renditions.is_empty())
         .ok_or(VideoApiError::NotFound)?;
     let prefix = hls_prefix(&hash_id);
-    let text = media::master_playlist(index, signed_under(&state, &prefix, &expiry, audience));
+    let text = media::master_playlist(&index, signed_under(&state, &prefix, &expiry, audience));
     Ok(playlist(text))
 }
 
@@ -127,8 +127,8 @@ async fn rendition_facts(
     hash_id: &HashId,
     rendition: u16,
 ) -> Result<media::Rendition, VideoApiError> {
-    let index = served_hls_index(state, hash_id).await?;
-    Option::as_ref(&index)
+    served_hls_index(state, hash_id)
+        .await?
         .and_then(|index| index.renditions.get(usize::from(rendition)).cloned())
         .ok_or(VideoApiError::NotFound)
 }

@@ -57,7 +57,7 @@ pub(crate) async fn watch(
         Audience::Anyone
     };
     let hls = served_hls_index(&state, &video.hash_id).await?;
-    let hls = Option::as_ref(&hls);
+    let hls = hls.as_deref();
     Ok(Json(WatchVideoRecord {
         watchable_url: links.watch(&video.hash_id, audience),
         hls_url: hls
