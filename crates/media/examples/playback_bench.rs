@@ -173,46 +173,20 @@ async fn ladder(source: &Path) {
     let started = Instant::now();
     for rung in media::rungs_for(probe.width, probe.height) {
         let out = separate.join(format!("{}.mp4", rung.name));
-        ffmpeg(&[
-            "-threads",
-            "2",
-            "-i",
-            &source.to_string_lossy(),
-            "-vf",
-            &format!(
-                "scale={}:{}:flags=bicubic,format=yuv420p",
-                rung.width, rung.height
-            ),
-            "-c:v",
-            "libx264",
-            "-profile:v",
-            "high",
-            "-preset",
-            "veryfast",
-            "-crf",
-            "23",
-            "-threads",
-            "2",
-            "-maxrate",
-            &format!("{}k", rung.max_kbps),
-            "-bufsize",
-            &format!("{}k", rung.max_kbps * 2),
-            "-sc_threshold",
-            "0",
-            "-force_key_frames",
-            "expr:gte(t,n_forced*2)",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "128k",
-            "-ac",
-            "2",
-            "-ar",
-            "48000",
-            "-movflags",
-            "+faststart",
-            &out.to_string_lossy(),
-        ]);
+        let source = source.to_string_lossy();
+        let (scale, keyframes) = (rung.scale_filter(), media::forced_keyframes());
+        let (maxrate, bufsize) = (
+            format!("{}k", rung.max_kbps),
+            format!("{}k", rung.max_kbps * 2),
+        );
+        let out = out.to_string_lossy();
+        let mut args = vec!["-threads", "2", "-i", &source, "-vf", &scale];
+        args.extend(media::VIDEO_ENCODER);
+        args.extend(["-threads", "2", "-maxrate", &maxrate, "-bufsize", &bufsize]);
+        args.extend(["-force_key_frames", &keyframes]);
+        args.extend(media::AUDIO_ENCODER);
+        args.extend(["-movflags", "+faststart", &out]);
+        ffmpeg(&args);
     }
     let theirs = started.elapsed();
     let seconds = probe.duration_seconds.max(0.001);

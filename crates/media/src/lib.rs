@@ -60,7 +60,9 @@ mod thumbnail;
 
 pub use playback::faststart::{Faststart, make_faststart};
 pub use playback::hls::{HlsIndex, HlsPackage, LadderState, Rendition, SegmentParts};
-pub use playback::ladder::{LadderRendition, Rung, rungs_for};
+pub use playback::ladder::{
+    AUDIO_ENCODER, LadderRendition, Rung, VIDEO_ENCODER, forced_keyframes, rungs_for,
+};
 pub use playback::playlist::{master_playlist, media_playlist, target_duration};
 pub use synth::{ClipSpec, SynthError, labelled_clip};
 

@@ -22,6 +22,22 @@ use crate::{MediaConfig, MediaError, Probe};
 pub(crate) const KEYFRAME_SECONDS: u32 = 2;
 /// (short side, peak video kbit/s) of each rung the ladder may have.
 const RUNGS: [(u32, u32); 4] = [(360, 800), (540, 1500), (720, 2800), (1080, 5000)];
+/// Every rung's video encoder settings (the rate limits are per rung); the ladder bench's
+/// one-run-per-rung baseline uses them too.
+pub const VIDEO_ENCODER: [&str; 10] = [
+    "-c:v",
+    "libx264",
+    "-profile:v",
+    "high",
+    "-preset",
+    "veryfast",
+    "-crf",
+    "23",
+    "-sc_threshold",
+    "0",
+];
+/// Every rung's audio encoder settings.
+pub const AUDIO_ENCODER: [&str; 8] = ["-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000"];
 /// Extra address space per encoder (x264 lookahead and reference frames at 1080p).
 const MEMORY_PER_RUNG: u64 = 256 << 20;
 
@@ -33,6 +49,22 @@ pub struct Rung {
     pub width: u32,
     pub height: u32,
     pub max_kbps: u32,
+}
+
+impl Rung {
+    /// The filter scaling a decoded source to this rung.
+    pub fn scale_filter(&self) -> String {
+        format!(
+            "scale={}:{}:flags=bicubic,format=yuv420p",
+            self.width, self.height
+        )
+    }
+}
+
+/// `-force_key_frames`' value: a keyframe every [`KEYFRAME_SECONDS`], on the same timestamps
+/// in every rung.
+pub fn forced_keyframes() -> String {
+    format!("expr:gte(t,n_forced*{KEYFRAME_SECONDS})")
 }
 
 /// The rungs for a `width`×`height` (display) source: every short side up to the source's,
@@ -74,10 +106,7 @@ fn split_and_scale(rungs: &[Rung]) -> String {
         filter.push_str(&format!("[s{index}]"));
     }
     for (index, rung) in rungs.iter().enumerate() {
-        filter.push_str(&format!(
-            ";[s{index}]scale={}:{}:flags=bicubic,format=yuv420p[v{index}]",
-            rung.width, rung.height
-        ));
+        filter.push_str(&format!(";[s{index}]{}[v{index}]", rung.scale_filter()));
     }
     filter
 }
@@ -141,18 +170,14 @@ pub(crate) async fn encode(
     }
     command
         .args(["-map", "0:a:0?"])
+        .args(VIDEO_ENCODER)
         .args([
-            "-c:v",
-            "libx264",
-            "-profile:v",
-            "high",
-            "-preset",
-            "veryfast",
+            "-threads",
+            &threads,
+            "-force_key_frames",
+            &forced_keyframes(),
         ])
-        .args(["-crf", "23", "-threads", &threads])
-        .args(["-sc_threshold", "0", "-force_key_frames"])
-        .arg(format!("expr:gte(t,n_forced*{KEYFRAME_SECONDS})"))
-        .args(["-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000"])
+        .args(AUDIO_ENCODER)
         // `tee` hands each encoded packet to the outputs that select its stream: the audio is
         // encoded once and muxed into every rung. MP4 wants the encoders' global headers.
         .args(["-flags", "+global_header", "-f", "tee"])
