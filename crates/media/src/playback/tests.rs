@@ -138,17 +138,28 @@ fn an_interleaved_files_segments_are_heads_pointing_into_it() {
 }
 
 /// `ffmpeg -f framemd5` of `input`'s stream `stream`: the hash column of each frame.
-fn frame_hashes(input: &Path, stream: &str) -> Vec<String> {
+/// The frame lines (stream, dts, pts, duration, size, hash) of `ffmpeg -f framemd5` for
+/// `input` with `options` (which streams, decoded or copied).
+fn framemd5_lines(input: &Path, options: &[&str]) -> Vec<String> {
     let output = Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
         .arg(input)
-        .args(["-map", stream, "-f", "framemd5", "-"])
+        .args(options)
+        .args(["-f", "framemd5", "-"])
         .output()
         .expect("ffmpeg runs");
     assert!(output.status.success(), "{output:?}");
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter(|l| !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The hashes of `stream`'s decoded frames.
+fn frame_hashes(input: &Path, stream: &str) -> Vec<String> {
+    framemd5_lines(input, &["-map", stream])
+        .iter()
         .filter_map(|l| l.rsplit(',').next().map(|h| h.trim().to_owned()))
         .collect()
 }
@@ -309,20 +320,7 @@ async fn an_hevc_upload_gets_an_h264_ladder_with_keyframes_aligned_across_rungs(
         );
     }
     // The audio is encoded once and the same packets are muxed into every rung.
-    let audio = |mp4: &Path| {
-        let output = Command::new("ffmpeg")
-            .args(["-v", "error", "-i"])
-            .arg(mp4)
-            .args(["-map", "0:a", "-c", "copy", "-f", "framemd5", "-"])
-            .output()
-            .expect("ffmpeg runs");
-        assert!(output.status.success(), "{output:?}");
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-    };
+    let audio = |mp4: &Path| framemd5_lines(mp4, &["-map", "0:a", "-c", "copy"]);
     let first_audio = audio(&ladder[0].mp4);
     assert!(!first_audio.is_empty());
     for rung in &ladder[1..] {
