@@ -46,6 +46,20 @@ async fn parts(response: reqwest::Response) -> (u16, String, Vec<u8>) {
     (status, mime, response.bytes().await.unwrap().to_vec())
 }
 
+/// The frames of an animated GIF or WebP.
+fn animation_frames(bytes: &[u8]) -> Vec<image::Frame> {
+    let frames = if bytes.starts_with(b"GIF") {
+        image::codecs::gif::GifDecoder::new(Cursor::new(bytes))
+            .unwrap()
+            .into_frames()
+    } else {
+        image::codecs::webp::WebPDecoder::new(Cursor::new(bytes))
+            .unwrap()
+            .into_frames()
+    };
+    frames.collect_frames().unwrap()
+}
+
 fn decoded(bytes: &[u8]) -> RgbImage {
     image::load_from_memory(bytes).unwrap().into_rgb8()
 }
@@ -154,11 +168,7 @@ async fn an_animated_preview_is_five_seconds_at_ten_fps_at_most_320_wide() {
     let (status, mime, bytes) =
         fetch(&app, &format!("/video/{hash_id}/animated.gif?start=3")).await;
     assert_eq!((status, mime.as_str()), (200, "image/gif"));
-    let frames = image::codecs::gif::GifDecoder::new(Cursor::new(&bytes))
-        .unwrap()
-        .into_frames()
-        .collect_frames()
-        .unwrap();
+    let frames = animation_frames(&bytes);
     assert_eq!(frames.len(), 50);
     assert_eq!(frames[0].buffer().dimensions(), (320, 568));
     let (numer, denom) = frames[0].delay().numer_denom_ms();
@@ -176,11 +186,7 @@ async fn an_animated_preview_is_five_seconds_at_ten_fps_at_most_320_wide() {
         &format!("/video/{hash_id}/animated.gif?start=9&width=100"),
     )
     .await;
-    let frames = image::codecs::gif::GifDecoder::new(Cursor::new(&tail))
-        .unwrap()
-        .into_frames()
-        .collect_frames()
-        .unwrap();
+    let frames = animation_frames(&tail);
     assert_eq!(frames.len(), 10);
     assert_eq!(frames[0].buffer().dimensions(), (100, 177));
 }
@@ -217,11 +223,7 @@ async fn an_animated_webp_preview_is_a_small_lossy_animation_cached_beside_the_g
     // Lossy: the frames are VP8 (inside ANMF), not VP8L.
     assert!(webp.windows(4).any(|w| w == b"VP8 "));
     assert!(!webp.windows(4).any(|w| w == b"VP8L"));
-    let decoded = image::codecs::webp::WebPDecoder::new(Cursor::new(&webp))
-        .unwrap()
-        .into_frames()
-        .collect_frames()
-        .unwrap();
+    let decoded = animation_frames(&webp);
     assert_eq!(decoded.len(), 50);
     assert_eq!(decoded[0].buffer().dimensions(), (320, 568));
     assert_eq!(app.state.images.made(), 1);
@@ -626,20 +628,12 @@ async fn a_vp9_video_gets_its_images_through_ffmpeg() {
     assert!(at_time >= 30.0);
     let (status, _, gif) = fetch(&app, &format!("/video/{hash_id}/animated.gif?start=1")).await;
     assert_eq!(status, 200);
-    let frames = image::codecs::gif::GifDecoder::new(Cursor::new(&gif))
-        .unwrap()
-        .into_frames()
-        .collect_frames()
-        .unwrap();
+    let frames = animation_frames(&gif);
     assert_eq!(frames.len(), 20);
     let (status, mime, webp) =
         fetch(&app, &format!("/video/{hash_id}/animated.webp?start=1")).await;
     assert_eq!((status, mime.as_str()), (200, "image/webp"));
-    let frames = image::codecs::webp::WebPDecoder::new(Cursor::new(&webp))
-        .unwrap()
-        .into_frames()
-        .collect_frames()
-        .unwrap();
+    let frames = animation_frames(&webp);
     assert_eq!(frames.len(), 20);
     let (status, _, vtt) = fetch(&app, &format!("/video/{hash_id}/storyboard.vtt")).await;
     assert_eq!(status, 200);
