@@ -88,13 +88,7 @@ pub fn encode_animation(
             frames.len()
         )));
     }
-    let same_size = frames.iter().map(|frame| {
-        if frame.dimensions() == (w, h) {
-            frame.clone()
-        } else {
-            imageops::resize(frame, w, h, FilterType::Triangle)
-        }
-    });
+    let same_size = frames.iter().map(|frame| sized(frame, (w, h)));
     let timeline = timeline_ms(times);
     match format {
         AnimationFormat::Gif => encode_gif(same_size, &timeline),
@@ -175,15 +169,20 @@ pub fn encode_sprite(
     let (tw, th) = first.dimensions();
     let mut sprite = RgbImage::new(tw * board.columns, th * board.rows());
     for (i, tile) in (0u32..).zip(tiles) {
-        let tile = if tile.dimensions() == (tw, th) {
-            tile.clone()
-        } else {
-            imageops::resize(tile, tw, th, FilterType::Triangle)
-        };
+        let tile = sized(tile, (tw, th));
         let (x, y) = ((i % board.columns) * tw, (i / board.columns) * th);
         imageops::replace(&mut sprite, &tile, i64::from(x), i64::from(y));
     }
     Ok((encode_still(&sprite, StillFormat::Jpeg)?, (tw, th)))
+}
+
+/// `picture` at `size`: as it is when it has that size already, else scaled to it.
+fn sized(picture: &RgbImage, (w, h): (u32, u32)) -> RgbImage {
+    if picture.dimensions() == (w, h) {
+        picture.clone()
+    } else {
+        imageops::resize(picture, w, h, FilterType::Triangle)
+    }
 }
 
 /// A stored JPEG (the large thumbnail) back into a picture.
